@@ -1,0 +1,283 @@
+/**
+ * The verb handlers: turn one resource request into calls on the resource's store and encode
+ * the answer. Routing has already split the path (`ResourceRequestInfo`).
+ */
+
+import {
+  badRequest,
+  methodNotSupported,
+  notFound,
+  StatusError,
+  unsupportedMediaType,
+} from "../machinery/status.ts";
+import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
+import { applyJsonPatch, JsonPatchError } from "../machinery/patch/json_patch.ts";
+import { applyMergePatch } from "../machinery/patch/merge_patch.ts";
+import type { ResourceRequestInfo } from "./request_info.ts";
+import type { Registry } from "./registry/mod.ts";
+import type { DeleteOptionsBody, ListParams, ResourceStore } from "./registry/resource_store.ts";
+import {
+  decodeJsonObject,
+  decodeObjectBody,
+  negotiateOutput,
+  type OutputFormat,
+  parseMediaTypes,
+  readBody,
+} from "./negotiate.ts";
+import { encodeResponse, jsonResponse, partialObjectMetadata, toTable } from "./encode.ts";
+import { buildFilter } from "./filter.ts";
+import { serveWatch } from "./watch.ts";
+
+/** Resources whose delete answers with the object rather than a Status, as upstream's do. */
+const RETURNS_DELETED_OBJECT = new Set([
+  "/pods",
+  "/serviceaccounts",
+  "/namespaces",
+  "storage.k8s.io/storageclasses",
+  "apiextensions.k8s.io/customresourcedefinitions",
+]);
+
+/** The 404 kube-apiserver gives for a path that names no resource. */
+export function resourceNotFound(): StatusError {
+  return new StatusError(404, "NotFound", "the server could not find the requested resource", {});
+}
+
+const PATCH_TYPES = {
+  json: "application/json-patch+json",
+  merge: "application/merge-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+export interface HandlerContext {
+  registry: Registry;
+}
+
+function listParams(url: URL): ListParams & { labelSelector?: string; fieldSelector?: string } {
+  const q = url.searchParams;
+  const limit = q.get("limit");
+  let parsedLimit: number | undefined;
+  if (limit !== null && limit !== "") {
+    parsedLimit = Number(limit);
+    if (!Number.isInteger(parsedLimit) || parsedLimit < 0) throw badRequest(`invalid limit: ${limit}`);
+  }
+  return {
+    limit: parsedLimit,
+    continue: q.get("continue") || undefined,
+    resourceVersion: q.get("resourceVersion") ?? undefined,
+    resourceVersionMatch: q.get("resourceVersionMatch") || undefined,
+  };
+}
+
+function isDryRun(url: URL): boolean {
+  const values = url.searchParams.getAll("dryRun");
+  for (const v of values) {
+    if (v !== "All" && v !== "") throw badRequest(`Invalid dry run value: ${JSON.stringify(v)}: valid values are "All"`);
+  }
+  return values.includes("All");
+}
+
+function encodeObject(
+  store: ResourceStore,
+  obj: KubeObject,
+  format: OutputFormat,
+  url: URL,
+  status = 200,
+): Response {
+  if (format.kind === "table") {
+    const table = toTable(store.info, [obj], { resourceVersion: obj.metadata?.resourceVersion ?? "" }, {
+      version: format.version,
+      includeObject: url.searchParams.get("includeObject") ?? undefined,
+    });
+    return jsonResponse(table, status);
+  }
+  if (format.kind === "metadata") return jsonResponse(partialObjectMetadata(obj, format.version), status);
+  return encodeResponse(obj, format, status);
+}
+
+/** Dispatches one resource request. */
+export async function handleResource(
+  req: Request,
+  url: URL,
+  info: ResourceRequestInfo,
+  ctx: HandlerContext,
+): Promise<Response> {
+  const store = ctx.registry.lookup(info.group, info.version, info.resource);
+  if (!store) throw resourceNotFound();
+  const ri = store.info;
+  if (info.namespace && !ri.namespaced && !(info.resource === "namespaces" && info.name === info.namespace)) {
+    throw resourceNotFound();
+  }
+  const gr = { group: ri.group, resource: ri.resource };
+  const subresource = info.subresource;
+  let verbs = ri.verbs;
+  if (subresource) {
+    const sub = ri.subresources.find((s) => s.name === subresource);
+    if (!sub) throw resourceNotFound();
+    verbs = sub.verbs;
+    if (!["status", "finalize"].includes(subresource)) {
+      throw new StatusError(
+        404,
+        "NotFound",
+        `the server could not find the requested resource (${info.verb} ${info.resource} ${subresource})`,
+        {},
+      );
+    }
+  }
+  if (ri.namespaced && !info.namespace && !["list", "watch", "deletecollection"].includes(info.verb)) {
+    throw resourceNotFound();
+  }
+  const verb = info.verb;
+  if (!verbs.includes(verb === "watch" && info.name ? "watch" : verb)) {
+    throw methodNotSupported(gr, verb === "create" ? "create" : verb);
+  }
+  const ns = ri.namespaced ? info.namespace : "";
+
+  switch (verb) {
+    case "get": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
+      return encodeObject(store, await store.get(ns, info.name), format, url);
+    }
+    case "list": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
+      const params = listParams(url);
+      params.filter = buildFilter(ri, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector"));
+      const result = await store.list(ns, params);
+      const listMeta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
+      if (result.continue) listMeta.continue = result.continue;
+      if (result.remainingItemCount !== undefined) listMeta.remainingItemCount = result.remainingItemCount;
+      if (format.kind === "table") {
+        return jsonResponse(toTable(ri, result.items, listMeta, {
+          version: format.version,
+          includeObject: url.searchParams.get("includeObject") ?? undefined,
+        }));
+      }
+      if (format.kind === "metadata") {
+        return jsonResponse({
+          kind: "PartialObjectMetadataList",
+          apiVersion: `meta.k8s.io/${format.version}`,
+          metadata: listMeta,
+          items: result.items.map((o) => partialObjectMetadata(o, format.version)),
+        });
+      }
+      for (const item of result.items) {
+        delete item.apiVersion;
+        delete item.kind;
+      }
+      return encodeResponse({ kind: `${ri.kind}List`, apiVersion: store.apiVersion, metadata: listMeta, items: result.items }, format);
+    }
+    case "watch": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
+      return serveWatch(req, url, store, ns, info.name, format);
+    }
+    case "create": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const body = decodeObjectBody(req.headers.get("content-type"), await readBody(req));
+      const created = await store.create(ns, body as KubeObject, { dryRun: isDryRun(url) });
+      return encodeObject(store, created, format, url, 201);
+    }
+    case "update": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const body = decodeObjectBody(req.headers.get("content-type"), await readBody(req));
+      const { object, created } = await store.update(ns, info.name, body as KubeObject, {
+        dryRun: isDryRun(url),
+        subresource,
+      });
+      return encodeObject(store, object, format, url, created ? 201 : 200);
+    }
+    case "patch": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
+      const bytes = await readBody(req);
+      const text = new TextDecoder().decode(bytes);
+      let apply: (current: KubeObject) => KubeObject;
+      if (contentType === PATCH_TYPES.merge) {
+        const patch = decodeJsonObject(text);
+        apply = (current) => applyMergePatch(current, patch) as KubeObject;
+      } else if (contentType === PATCH_TYPES.json) {
+        let ops: unknown;
+        try {
+          ops = JSON.parse(text);
+        } catch (err) {
+          throw badRequest(`error decoding patch: ${(err as Error).message}`);
+        }
+        if (!Array.isArray(ops)) throw badRequest("error decoding patch: a JSON patch must be a list of operations");
+        apply = (current) => {
+          try {
+            return applyJsonPatch(current, ops) as KubeObject;
+          } catch (err) {
+            if (err instanceof JsonPatchError) {
+              throw new StatusError(422, "Invalid", err.message, {});
+            }
+            throw err;
+          }
+        };
+      } else {
+        throw unsupportedMediaType(contentType, [PATCH_TYPES.json, PATCH_TYPES.merge]);
+      }
+      const patched = await store.patch(ns, info.name, apply, { dryRun: isDryRun(url), subresource });
+      return encodeObject(store, patched, format, url);
+    }
+    case "delete": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const options = await deleteOptions(req, url);
+      const { object, deleted } = await store.delete(ns, info.name, options);
+      if (!deleted || RETURNS_DELETED_OBJECT.has(`${ri.group}/${ri.resource}`)) {
+        return encodeObject(store, object, format, url);
+      }
+      const meta = metaOf(object);
+      return encodeResponse({
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Success",
+        details: { name: meta.name, group: ri.group || undefined, kind: ri.resource, uid: meta.uid },
+      }, format);
+    }
+    case "deletecollection": {
+      const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const options = await deleteOptions(req, url);
+      const params = listParams(url);
+      params.filter = buildFilter(ri, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector"));
+      const items = await store.deleteCollection(ns, params, options);
+      for (const item of items) {
+        delete item.apiVersion;
+        delete item.kind;
+      }
+      return encodeResponse({
+        kind: `${ri.kind}List`,
+        apiVersion: store.apiVersion,
+        metadata: { resourceVersion: "" },
+        items,
+      }, format);
+    }
+  }
+  throw notFound(gr, info.name);
+}
+
+/** DeleteOptions from the body (JSON/YAML/protobuf) and the query, query winning where both say. */
+async function deleteOptions(req: Request, url: URL): Promise<DeleteOptionsBody> {
+  const bytes = await readBody(req);
+  let options: DeleteOptionsBody = {};
+  if (bytes.byteLength > 0) {
+    const body = decodeObjectBody(req.headers.get("content-type"), bytes) as DeleteOptionsBody & { kind?: string };
+    if (body.kind !== undefined && body.kind !== "DeleteOptions") {
+      throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (DeleteOptions)`);
+    }
+    options = body;
+  }
+  const q = url.searchParams;
+  const grace = q.get("gracePeriodSeconds");
+  if (grace !== null) {
+    const n = Number(grace);
+    if (!Number.isInteger(n)) throw badRequest(`invalid gracePeriodSeconds: ${grace}`);
+    options.gracePeriodSeconds = n;
+  }
+  const policy = q.get("propagationPolicy");
+  if (policy) options.propagationPolicy = policy;
+  if (options.propagationPolicy && !["Orphan", "Background", "Foreground"].includes(options.propagationPolicy)) {
+    throw new StatusError(422, "Invalid", `propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`, {});
+  }
+  if (isDryRun(url)) options.dryRun = ["All"];
+  return options;
+}

@@ -1,0 +1,134 @@
+/**
+ * The resource registry: one `ResourceStore` per served resource, built from the generated
+ * resource table. Routing, discovery and OpenAPI all read it.
+ */
+
+import type { Store } from "../../storage/store.ts";
+import type { ResourceInfo } from "../../openapi/resources.ts";
+import { RESOURCES } from "../../openapi/generated/resources.ts";
+import { forbidden, isStatusError, notFound } from "../../machinery/status.ts";
+import { defaultKeyPrefix, type NamespaceAdmission, ResourceStore } from "./resource_store.ts";
+import { strategyFor } from "./strategies.ts";
+
+export interface GroupVersions {
+  /** "" for the core group. */
+  group: string;
+  /** Served versions, preferred first. */
+  versions: string[];
+}
+
+/** Orders Kubernetes versions as upstream prefers them: v2 > v1 > v1beta2 > v1beta1 > v1alpha1. */
+export function compareVersions(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [-1, 0, 0];
+    const stability = m[2] === "alpha" ? 0 : m[2] === "beta" ? 1 : 2;
+    return [stability, Number(m[1]), Number(m[3] ?? 0)];
+  };
+  const [sa, ma, na] = parse(a);
+  const [sb, mb, nb] = parse(b);
+  return sb - sa || mb - ma || nb - na || a.localeCompare(b);
+}
+
+export class Registry {
+  readonly resources: ResourceInfo[];
+  readonly #stores = new Map<string, ResourceStore>();
+  readonly #groups: GroupVersions[];
+
+  constructor(store: Store, resources: ResourceInfo[] = RESOURCES) {
+    this.resources = resources;
+    const admitNamespace: NamespaceAdmission = async (namespace, info, name) => {
+      let ns;
+      try {
+        ns = await this.mustGet("", "namespaces").get("", namespace);
+      } catch (err) {
+        if (isStatusError(err, "NotFound")) throw notFound({ group: "", resource: "namespaces" }, namespace);
+        throw err;
+      }
+      if (ns.metadata?.deletionTimestamp) {
+        throw forbidden(
+          { group: info.group, resource: info.resource },
+          name,
+          `unable to create new content in namespace ${namespace} because it is being terminated`,
+        );
+      }
+    };
+    const pods = {
+      nodeExists: async (name: string) => !!(await store.get(`${defaultKeyPrefix({ group: "", resource: "nodes" })}${name}`)),
+    };
+    const preferred = new Map<string, string>();
+    for (const info of resources) {
+      const gr = `${info.group}/${info.resource}`;
+      const best = preferred.get(gr);
+      if (!best || compareVersions(info.version, best) < 0) preferred.set(gr, info.version);
+    }
+    for (const info of resources) {
+      const gr = `${info.group}/${info.resource}`;
+      // Versions other than the preferred one keep their own objects until conversion exists.
+      const keyPrefix = preferred.get(gr) === info.version
+        ? defaultKeyPrefix(info)
+        : `/registry/${info.group}/${info.version}/${info.resource}/`;
+      this.#stores.set(
+        `${info.group}/${info.version}/${info.resource}`,
+        new ResourceStore({
+          info,
+          strategy: strategyFor(info.group, info.resource, pods),
+          store,
+          keyPrefix,
+          admitNamespace,
+        }),
+      );
+    }
+    const byGroup = new Map<string, Set<string>>();
+    for (const info of resources) {
+      if (!byGroup.has(info.group)) byGroup.set(info.group, new Set());
+      byGroup.get(info.group)!.add(info.version);
+    }
+    this.#groups = [...byGroup].map(([group, versions]) => ({
+      group,
+      versions: [...versions].sort(compareVersions),
+    }));
+  }
+
+  /** The store of one resource of one group-version. */
+  lookup(group: string, version: string, resource: string): ResourceStore | undefined {
+    return this.#stores.get(`${group}/${version}/${resource}`);
+  }
+
+  /** The store of a resource in its preferred version; throws if it is not served. */
+  mustGet(group: string, resource: string): ResourceStore {
+    const versions = this.#groups.find((g) => g.group === group)?.versions ?? [];
+    for (const v of versions) {
+      const s = this.lookup(group, v, resource);
+      if (s) return s;
+    }
+    throw new Error(`Resource ${resource} of group "${group}" is not served`);
+  }
+
+  /** Served groups (core first) with their versions, preferred first. */
+  groups(): GroupVersions[] {
+    return this.#groups;
+  }
+
+  /** The resources of one group-version. */
+  resourcesOf(group: string, version: string): ResourceInfo[] {
+    return this.resources.filter((r) => r.group === group && r.version === version);
+  }
+
+  /** Every store in its preferred version, namespaced kinds only when asked. */
+  preferredStores(options: { namespacedOnly?: boolean } = {}): ResourceStore[] {
+    const out: ResourceStore[] = [];
+    const seen = new Set<string>();
+    for (const g of this.#groups) {
+      for (const v of g.versions) {
+        for (const info of this.resourcesOf(g.group, v)) {
+          const gr = `${info.group}/${info.resource}`;
+          if (seen.has(gr) || (options.namespacedOnly && !info.namespaced)) continue;
+          seen.add(gr);
+          out.push(this.lookup(info.group, v, info.resource)!);
+        }
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The strategies of the built-in kinds. Most kinds need none beyond the defaults; the table at
+ * the bottom names the few that differ.
+ */
+
+import { field, type FieldError } from "../../machinery/status.ts";
+import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
+import type { Strategy } from "./strategy.ts";
+
+/** Kinds whose `metadata.generation` counts spec changes, as upstream's strategies keep it. */
+const TRACKS_GENERATION = new Set([
+  "apps/deployments",
+  "apps/replicasets",
+  "apps/statefulsets",
+  "apps/daemonsets",
+  "batch/jobs",
+  "batch/cronjobs",
+  "/replicationcontrollers",
+  "autoscaling/horizontalpodautoscalers",
+  "policy/poddisruptionbudgets",
+  "networking.k8s.io/ingresses",
+  "networking.k8s.io/networkpolicies",
+  "apiextensions.k8s.io/customresourcedefinitions",
+  "admissionregistration.k8s.io/validatingwebhookconfigurations",
+  "admissionregistration.k8s.io/mutatingwebhookconfigurations",
+  "admissionregistration.k8s.io/validatingadmissionpolicies",
+  "admissionregistration.k8s.io/validatingadmissionpolicybindings",
+  "flowcontrol.apiserver.k8s.io/flowschemas",
+  "flowcontrol.apiserver.k8s.io/prioritylevelconfigurations",
+]);
+
+/** Kinds a PUT may create, as upstream allows. */
+const CREATE_ON_UPDATE = new Set(["/events", "events.k8s.io/events", "/endpoints", "/nodes", "coordination.k8s.io/leases"]);
+
+type Obj = Record<string, unknown>;
+
+function obj(v: unknown): Obj {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? v as Obj : {};
+}
+
+/** Quality of service from the containers' requests and limits, as `status.qosClass` reports it. */
+export function podQosClass(pod: KubeObject): "Guaranteed" | "Burstable" | "BestEffort" {
+  const spec = obj(pod.spec);
+  const containers = [
+    ...(Array.isArray(spec.containers) ? spec.containers : []),
+    ...(Array.isArray(spec.initContainers) ? spec.initContainers : []),
+  ].map(obj);
+  let anySet = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const res = obj(c.resources);
+    const requests = obj(res.requests);
+    const limits = obj(res.limits);
+    for (const name of ["cpu", "memory"]) {
+      const req = requests[name] ?? limits[name];
+      const lim = limits[name];
+      if (req !== undefined || lim !== undefined) anySet = true;
+      if (lim === undefined || (req !== undefined && String(req) !== String(lim))) guaranteed = false;
+    }
+  }
+  if (!anySet) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+}
+
+export interface PodStrategyOptions {
+  /** Whether a node of that name exists (a pod bound to no live node is deleted at once). */
+  nodeExists(name: string): Promise<boolean>;
+}
+
+/** Pods: Pending at birth, graceful deletion while a node runs them. */
+export function podStrategy(options: PodStrategyOptions): Strategy {
+  return {
+    prepareForCreate(pod) {
+      pod.status = { phase: "Pending", qosClass: podQosClass(pod) };
+    },
+    validate(pod): FieldError[] {
+      const spec = obj(pod.spec);
+      const errors: FieldError[] = [];
+      if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
+        errors.push(field.required("spec.containers"));
+      }
+      return errors;
+    },
+    validateUpdate(pod, old): FieldError[] {
+      const oldNode = obj(old.spec).nodeName;
+      const newNode = obj(pod.spec).nodeName;
+      if (oldNode && newNode !== oldNode) {
+        return [field.forbidden("spec.nodeName", "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")];
+      }
+      return [];
+    },
+    async gracePeriod(pod, request) {
+      const spec = obj(pod.spec);
+      const status = obj(pod.status);
+      const nodeName = typeof spec.nodeName === "string" ? spec.nodeName : "";
+      if (!nodeName || status.phase === "Succeeded" || status.phase === "Failed") return 0;
+      const requested = request.gracePeriodSeconds ??
+        (typeof spec.terminationGracePeriodSeconds === "number" ? spec.terminationGracePeriodSeconds : 30);
+      if (requested <= 0) return 0;
+      if (!(await options.nodeExists(nodeName))) return 0;
+      return requested;
+    },
+  };
+}
+
+/** The finalizer that keeps a namespace until its content is gone. */
+export const NAMESPACE_FINALIZER = "kubernetes";
+
+/** Namespaces: Active at birth, a name label, spec.finalizers changed only through `finalize`. */
+export const namespaceStrategy: Strategy = {
+  prepareForCreate(ns) {
+    const meta = metaOf(ns);
+    ns.status = { phase: "Active" };
+    const spec = obj(ns.spec);
+    if (!Array.isArray(spec.finalizers)) spec.finalizers = [NAMESPACE_FINALIZER];
+    ns.spec = spec;
+    if (meta.name) meta.labels = { ...meta.labels, "kubernetes.io/metadata.name": meta.name };
+  },
+  prepareForUpdate(ns, old, ctx) {
+    const meta = metaOf(ns);
+    if (ctx.subresource === "finalize") {
+      const finalizers = obj(ns.spec).finalizers;
+      ns.spec = { ...obj(old.spec), finalizers: Array.isArray(finalizers) ? finalizers : [] };
+    } else if (ctx.subresource !== "status") {
+      ns.spec = obj(old.spec);
+    }
+    if (meta.name) meta.labels = { ...meta.labels, "kubernetes.io/metadata.name": meta.name };
+    if (metaOf(old).deletionTimestamp) ns.status = { ...obj(ns.status), phase: "Terminating" };
+  },
+  pendingFinalizers(ns) {
+    const finalizers = obj(ns.spec).finalizers;
+    return Array.isArray(finalizers) && finalizers.length > 0;
+  },
+  markDeleted(ns) {
+    ns.status = { ...obj(ns.status), phase: "Terminating" };
+  },
+};
+
+/** The strategy for `group/resource`, from the table above and the special kinds. */
+export function strategyFor(group: string, resource: string, pods: PodStrategyOptions): Strategy {
+  const gr = `${group}/${resource}`;
+  if (gr === "/pods") return { ...podStrategy(pods) };
+  if (gr === "/namespaces") return namespaceStrategy;
+  return {
+    tracksGeneration: TRACKS_GENERATION.has(gr),
+    allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),
+  };
+}
