@@ -172,13 +172,13 @@ export async function handleResource(
     }
     case "create": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
-      const body = decodeObjectBody(req.headers.get("content-type"), await readBody(req));
+      const body = await decodeObjectBody(req.headers.get("content-type"), await readBody(req));
       const created = await store.create(ns, body as KubeObject, { dryRun: isDryRun(url) });
       return encodeObject(store, created, format, url, 201);
     }
     case "update": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
-      const body = decodeObjectBody(req.headers.get("content-type"), await readBody(req));
+      const body = await decodeObjectBody(req.headers.get("content-type"), await readBody(req));
       const { object, created } = await store.update(ns, info.name, body as KubeObject, {
         dryRun: isDryRun(url),
         subresource,
@@ -260,7 +260,7 @@ async function deleteOptions(req: Request, url: URL): Promise<DeleteOptionsBody>
   const bytes = await readBody(req);
   let options: DeleteOptionsBody = {};
   if (bytes.byteLength > 0) {
-    const body = decodeObjectBody(req.headers.get("content-type"), bytes) as DeleteOptionsBody & { kind?: string };
+    const body = await decodeObjectBody(req.headers.get("content-type"), bytes) as DeleteOptionsBody & { kind?: string };
     if (body.kind !== undefined && body.kind !== "DeleteOptions") {
       throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (DeleteOptions)`);
     }

@@ -11,7 +11,6 @@ import {
   requestEntityTooLarge,
   unsupportedMediaType,
 } from "../machinery/status.ts";
-import { decodeKubernetesProtobuf } from "../machinery/protobuf/decode.ts";
 
 export interface MediaType {
   type: string;
@@ -143,7 +142,7 @@ export function decodeYamlObject(text: string): Record<string, unknown> {
 export const OBJECT_BODY_TYPES = [JSON_TYPE, YAML_TYPE, PROTOBUF_TYPE];
 
 /** Decodes an object body (create/update) by its Content-Type. */
-export function decodeObjectBody(contentType: string | null, body: Uint8Array): Record<string, unknown> {
+export async function decodeObjectBody(contentType: string | null, body: Uint8Array): Promise<Record<string, unknown>> {
   const type = parseMediaTypes(contentType)[0]?.type ?? JSON_TYPE;
   switch (type) {
     case JSON_TYPE:
@@ -155,6 +154,7 @@ export function decodeObjectBody(contentType: string | null, body: Uint8Array): 
       return decodeYamlObject(decoder.decode(body));
     case PROTOBUF_TYPE:
       try {
+        const { decodeKubernetesProtobuf } = await import("../machinery/protobuf/decode.ts");
         return decodeKubernetesProtobuf(body);
       } catch (err) {
         throw badRequest(`error decoding protobuf body: ${(err as Error).message}`);
