@@ -68,7 +68,7 @@ export async function serveWatch(
   let closed = false;
   let lastRevision = q.get("resourceVersion") ?? "";
   let headersSent = false;
-  const timers: number[] = [];
+  const timers: ReturnType<typeof setTimeout>[] = [];
 
   const close = () => {
     if (closed) return;

@@ -18,7 +18,7 @@ export interface OpenApiServer {
 }
 
 async function gunzip(bytes: Uint8Array): Promise<Uint8Array> {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  const stream = new Blob([bytes as BlobPart]).stream().pipeThrough(new DecompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
@@ -84,7 +84,7 @@ export async function loadOpenApi(): Promise<OpenApiServer> {
         });
       }
       if (req.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
-      return new Response(await documentBytes(path), { headers });
+      return new Response((await documentBytes(path)) as BodyInit, { headers });
     },
   };
 }

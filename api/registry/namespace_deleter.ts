@@ -15,7 +15,7 @@ export class NamespaceDeleter {
   readonly #running = new Set<string>();
   #watcher?: Watcher;
   #stopped = false;
-  readonly #timers = new Set<number>();
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   constructor(registry: Registry) {
     this.#registry = registry;

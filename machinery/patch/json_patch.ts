@@ -95,7 +95,7 @@ export function applyJsonPatch(doc: unknown, operations: unknown): unknown {
   if (!Array.isArray(operations)) throw new JsonPatchError("a JSON patch must be an array of operations");
   for (const raw of operations) {
     if (!isContainer(raw) || Array.isArray(raw)) throw new JsonPatchError("a JSON patch operation must be an object");
-    const op = raw as JsonPatchOperation;
+    const op = raw as unknown as JsonPatchOperation;
     if (typeof op.path !== "string") throw new JsonPatchError(`operation "${op.op}" has no "path"`);
     switch (op.op) {
       case "add":

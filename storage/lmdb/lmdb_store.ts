@@ -94,7 +94,7 @@ export class LmdbStore implements Store {
   readonly #pending: PendingEvent[] = [];
   readonly #watchers = new Set<WatcherState>();
   #closed = false;
-  #timer?: number;
+  #timer?: ReturnType<typeof setInterval>;
   readonly #windowMs: number;
   readonly #minRetained: number;
 
@@ -110,10 +110,11 @@ export class LmdbStore implements Store {
     this.#minRetained = options.minRetainedRevisions ?? 10_000;
     const interval = options.compactionIntervalMs ?? 30_000;
     if (interval > 0) {
-      this.#timer = setInterval(() => {
+      const timer = setInterval(() => {
         this.#autoCompact().catch((err) => console.error("Compaction failed:", err));
       }, interval);
-      Deno.unrefTimer(this.#timer);
+      Deno.unrefTimer(timer as unknown as number);
+      this.#timer = timer;
     }
   }
 
