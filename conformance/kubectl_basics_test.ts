@@ -149,7 +149,7 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
 
   t("label, annotate and delete", async () => {
     assert.match(await run(["-n", "shop", "label", "pod", "cart", "color=green"]), /pod\/cart labeled/);
-    assert.match(await run(["-n", "shop", "annotate", "pod", "cart", "note=hello"]), /pod\/cart annotated/);
+    assert.match(await run(["-n", "shop", "annotate", "pod", "cart", "note=hello"]), /pod\/cart annotated?$/m);
     const pod = JSON.parse(await run(["-n", "shop", "get", "pod", "cart", "-o", "json"]));
     assert.is(pod.metadata.labels.color, "green");
     assert.is(pod.metadata.annotations.note, "hello");
