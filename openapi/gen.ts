@@ -191,7 +191,7 @@ async function gzip(bytes: Uint8Array): Promise<Uint8Array> {
 }
 
 async function sha512Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-512", bytes);
+  const digest = await crypto.subtle.digest("SHA-512", bytes as BufferSource);
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("").toUpperCase();
 }
 

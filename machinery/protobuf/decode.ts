@@ -185,7 +185,7 @@ function special(message: string, bytes: Uint8Array, depth: number): { value: un
     case SPECIAL.rawExtension:
     case SPECIAL.fieldsV1: {
       const r = new Reader(bytes, 0, bytes.length);
-      let raw = new Uint8Array();
+      let raw: Uint8Array = new Uint8Array();
       while (!r.done()) {
         const tag = r.varint();
         if (tag === 10) raw = r.bytes();
