@@ -51,6 +51,8 @@ const PATCH_TYPES = {
 
 export interface HandlerContext {
   registry: Registry;
+  /** Closers of the open watch streams, so shutdown can end them cleanly. */
+  watches?: Set<() => void>;
 }
 
 function listParams(url: URL): ListParams & { labelSelector?: string; fieldSelector?: string } {
@@ -168,7 +170,7 @@ export async function handleResource(
     }
     case "watch": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
-      return serveWatch(req, url, store, ns, info.name, format);
+      return serveWatch(req, url, store, ns, info.name, format, ctx.watches);
     }
     case "create": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });

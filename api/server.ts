@@ -53,6 +53,8 @@ export interface ApiServer {
   app: Hono;
   registry: Registry;
   fetch(req: Request): Promise<Response>;
+  /** Ends every open watch cleanly (clients then reconnect), as a shutting-down server does. */
+  closeWatches(): void;
 }
 
 const HEALTH_CHECKS = ["ping", "log", "etcd", "informer-sync", "poststarthook/start-apiextensions-controllers"];
@@ -77,6 +79,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const registry = new Registry(options.store);
   const discovery = new Discovery(registry);
   const isReady = options.isReady ?? (() => true);
+  const watches = new Set<() => void>();
   const app = new Hono();
 
   app.onError((err) => {
@@ -141,8 +144,15 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const info = parseRequestInfo(req.method, url.pathname, url.searchParams);
     if (!info.isResourceRequest) return statusResponse(resourceNotFound());
-    return await handleResource(req, url, info, { registry });
+    return await handleResource(req, url, info, { registry, watches });
   });
 
-  return { app, registry, fetch: (req: Request) => Promise.resolve(app.fetch(req)) };
+  return {
+    app,
+    registry,
+    fetch: (req: Request) => Promise.resolve(app.fetch(req)),
+    closeWatches: () => {
+      for (const close of [...watches]) close();
+    },
+  };
 }

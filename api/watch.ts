@@ -30,6 +30,7 @@ export async function serveWatch(
   namespace: string,
   name: string,
   format: OutputFormat,
+  open?: Set<() => void>,
 ): Promise<Response> {
   const q = url.searchParams;
   const timeoutParam = q.get("timeoutSeconds");
@@ -73,6 +74,7 @@ export async function serveWatch(
   const close = () => {
     if (closed) return;
     closed = true;
+    open?.delete(close);
     watcher?.stop();
     for (const t of timers) clearTimeout(t), clearInterval(t);
     try {
@@ -117,6 +119,7 @@ export async function serveWatch(
   }, new ByteLengthQueuingStrategy({ highWaterMark: MAX_BUFFERED_BYTES }));
 
   req.signal?.addEventListener("abort", close);
+  open?.add(close);
   try {
     watcher = await store.watch(namespace, {
       filter,

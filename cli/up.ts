@@ -75,8 +75,11 @@ export async function runApiServer(flags: ServerFlags): Promise<void> {
   const shutdown = async () => {
     ready = false;
     deleter.stop();
+    // End watches cleanly so clients reconnect, give the last bytes a moment, then stop.
+    server.closeWatches();
+    await new Promise((r) => setTimeout(r, 100));
     abort.abort();
-    await httpServer.finished.catch(() => {});
+    await Promise.race([httpServer.finished.catch(() => {}), new Promise((r) => setTimeout(r, 2000))]);
     await store.close();
     Deno.exit(0);
   };

@@ -44,10 +44,11 @@ t("list, create, and an informer that survives a server restart", async () => {
   informer.on("update", (o) => events.push(`update ${o.metadata?.name} ${o.data?.v}`));
   informer.on("delete", (o) => events.push(`delete ${o.metadata?.name}`));
   let stopped = false;
-  informer.on("error", () => {
-    // As client-node advises: start again after a pause; it resumes from its last revision.
-    if (!stopped) setTimeout(() => informer.start().catch(() => {}), 500);
-  });
+  // As client-node advises: on error, start again after a pause (again if that fails too).
+  const restart = () => {
+    if (!stopped) setTimeout(() => informer.start().catch(restart), 300);
+  };
+  informer.on("error", restart);
   await informer.start();
 
   const created = await core.createNamespacedConfigMap({
@@ -69,12 +70,20 @@ t("list, create, and an informer that survives a server restart", async () => {
   const kc2 = new k8s.KubeConfig();
   kc2.loadFromFile(server.kubeconfig);
   const core2 = kc2.makeApiClient(k8s.CoreV1Api);
+  // Changes while the informer is not connected must come to it when it resumes.
   await core2.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "two" } } });
-  await until(() => events.includes("add two"), "add two after the restart");
+  await core2.deleteNamespacedConfigMap({ namespace: "default", name: "two" });
+  await core2.createNamespacedConfigMap({ namespace: "default", body: { metadata: { name: "three" } } });
+  // client-node's watch under Deno does not notice that the server closed the stream (its
+  // undici/readline never report the end), so the script restarts the informer itself; it
+  // resumes from its last resourceVersion without listing again.
+  await informer.stop();
+  await informer.start();
+  await until(() => events.includes("add three"), `add three after the restart (${events})`);
   stopped = true;
   await informer.stop();
   assert.equal(events.filter((e) => e.endsWith(" one") || e.startsWith("update one")), ["add one", "update one 2", "delete one"]);
-  assert.is(events.filter((e) => e === "add two").length, 1);
+  assert.equal(events.slice(3), ["add two", "delete two", "add three"]);
 });
 
 t.run();
