@@ -82,9 +82,9 @@ export async function serveWatch(
     } catch { /* already closed or errored */ }
   };
 
-  const write = (type: string, object: unknown) => {
+  const write = (type: string, object: unknown, shared = false) => {
     if (closed) return;
-    const line = encoder.encode(JSON.stringify({ type, object }) + "\n");
+    const line = shared ? sharedLine(type, object as object) : encoder.encode(JSON.stringify({ type, object }) + "\n");
     controller.enqueue(line);
     if ((controller.desiredSize ?? 0) < 0) close();
   };
@@ -128,7 +128,9 @@ export async function serveWatch(
     }, {
       event(type: WatchEventType, obj: KubeObject) {
         lastRevision = obj.metadata?.resourceVersion ?? lastRevision;
-        write(type, encodeObject(obj));
+        // Plain JSON events are encoded once and shared by all watchers of the same change.
+        if (format.kind === "json" || format.kind === "yaml") write(type, obj, true);
+        else write(type, encodeObject(obj));
       },
       initialEventsEnd(resourceVersion: string) {
         lastRevision = resourceVersion;
@@ -154,6 +156,23 @@ export async function serveWatch(
   timers.push(setTimeout(close, timeoutSeconds * 1000));
   if (allowBookmarks) timers.push(setInterval(() => bookmark(), BOOKMARK_INTERVAL_MS));
   return new Response(body, { headers: watchHeaders() });
+}
+
+/** Encoded event lines by object and event type: one JSON.stringify per change, not per watcher. */
+const lineCache = new WeakMap<object, Map<string, Uint8Array>>();
+
+function sharedLine(type: string, object: object): Uint8Array {
+  let byType = lineCache.get(object);
+  if (!byType) {
+    byType = new Map();
+    lineCache.set(object, byType);
+  }
+  let line = byType.get(type);
+  if (!line) {
+    line = encoder.encode(JSON.stringify({ type, object }) + "\n");
+    byType.set(type, line);
+  }
+  return line;
 }
 
 function watchHeaders(): HeadersInit {

@@ -92,8 +92,9 @@ export interface Watcher {
 }
 
 /**
- * Called once per event in revision order. `onError` ends the watch (e.g. the watcher fell too
- * far behind); after it, no more events come.
+ * Called once per event in revision order. Events are shared by all watchers: handlers must
+ * treat them as read-only. `onError` ends the watch (e.g. the watcher fell too far behind);
+ * after it, no more events come.
  */
 export interface WatchHandlers<T = unknown> {
   onEvent(event: WatchEvent<T>): void;

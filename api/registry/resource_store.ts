@@ -612,16 +612,14 @@ export class ResourceStore {
     } else {
       after = parseResourceVersion(rvParam);
     }
-    const matchesKv = (kv: KeyValue | undefined) => {
-      if (!kv) return false;
-      return filter.matches(this.#fromStorage(clone(kv)));
-    };
+    // Selectors read labels and fields only: match the stored value as it is.
+    const matchesKv = (kv: KeyValue | undefined) => !!kv && (filter.everything || filter.matches(kv.value as KubeObject));
     try {
       const watcher = this.#store.watch<KubeObject>(prefix, after, {
         onEvent: (ev: WatchEvent<KubeObject>) => {
           const cur = ev.type !== "DELETED" && matchesKv(ev.object);
           const prev = ev.type === "ADDED" ? false : matchesKv(ev.type === "DELETED" ? ev.object : ev.prevObject);
-          const obj = () => this.#fromStorage(clone(ev.object));
+          const obj = () => stampedObject(ev);
           if (ev.type === "ADDED") {
             if (cur) sink.event("ADDED", obj());
           } else if (ev.type === "MODIFIED") {
@@ -651,6 +649,19 @@ export class ResourceStore {
 }
 
 class CreateInstead extends Error {}
+
+/** One read-only object per store event, shared by every watcher of it. */
+const stampedCache = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
+
+function stampedObject(ev: WatchEvent<KubeObject>): KubeObject {
+  let obj = stampedCache.get(ev);
+  if (!obj) {
+    const value = ev.object.value;
+    obj = { ...value, metadata: { ...metaOf(value), resourceVersion: String(ev.object.modRevision) } };
+    stampedCache.set(ev, obj);
+  }
+  return obj;
+}
 
 function tooLargeResourceVersion(asked: number, current: number): StatusError {
   return new StatusError(504, "Timeout", `Too large resource version: ${asked}, current: ${current}`, {

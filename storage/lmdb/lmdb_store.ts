@@ -65,8 +65,9 @@ const META_COMPACTED = "compacted";
 const MAX_RETRIES = 1000;
 const KEY_END = "\uffff";
 
+/** Values read from LMDB are freshly decoded, so they are handed out as they are. */
 function toKeyValue<T>(key: string, e: Entry): KeyValue<T> {
-  return { key, value: structuredClone(e.v) as T, createRevision: e.c, modRevision: e.m };
+  return { key, value: e.v as T, createRevision: e.c, modRevision: e.m };
 }
 
 function toEvent<T>(rev: number, rec: LogRecord): WatchEvent<T> {
@@ -167,7 +168,8 @@ export class LmdbStore implements Store {
         }
         this.#log.put(rev, rec);
         this.#meta.put(META_REVISION, rev);
-        pending = { event: toEvent(rev, rec), durable: false };
+        // The event is shared by every watcher; its own copy keeps it apart from the caller's value.
+        pending = { event: structuredClone(toEvent(rev, rec)), durable: false };
         this.#pending.push(pending);
       } catch (err) {
         failure = err;
@@ -190,7 +192,7 @@ export class LmdbStore implements Store {
       for (const w of this.#watchers) {
         if (w.stopped || !event.key.startsWith(w.prefix)) continue;
         try {
-          w.handlers.onEvent(structuredClone(event));
+          w.handlers.onEvent(event);
         } catch (err) {
           console.error("A watch handler failed:", err);
         }

@@ -1,0 +1,206 @@
+/**
+ * `deno task bench`: figures for the API server beside a bare ceiling measured in the same run.
+ * Prints figures and ratios; asserts nothing.
+ *
+ * - creates/s and p50/p99 with 100 concurrent HTTPS clients, kubedeno vs. a bare Hono handler
+ *   doing one durable LMDB transaction per request with the same bytes (the ratio is the figure);
+ * - get p99; list of 1k and 10k pods; 1,000 concurrent watchers: p99 from write acknowledged to
+ *   event received; idle RSS; cold start to /readyz.
+ */
+
+import { freePort, startServer } from "../conformance/harness.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const CONCURRENCY = 100;
+const CREATES = Number(Deno.env.get("BENCH_CREATES") ?? 5000);
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+}
+
+function fmt(ms: number): string {
+  return `${ms.toFixed(2)} ms`;
+}
+
+async function load(
+  count: number,
+  concurrency: number,
+  send: (i: number) => Promise<Response>,
+): Promise<{ perSecond: number; p50: number; p99: number; failures: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let failures = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++;
+      const t = performance.now();
+      const res = await send(i);
+      await res.arrayBuffer();
+      if (res.status >= 300) failures++;
+      latencies.push(performance.now() - t);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { perSecond: count / seconds, p50: pct(latencies, 50), p99: pct(latencies, 99), failures };
+}
+
+const configMap = (name: string) =>
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    metadata: { name, labels: { app: "bench", tier: "load" } },
+    data: { payload: "x".repeat(400) },
+  });
+
+const pod = (name: string) =>
+  JSON.stringify({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, labels: { app: "bench" } },
+    spec: { containers: [{ name: "c", image: "busybox", command: ["sleep", "3600"] }] },
+  });
+
+function rssKb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+console.log(`kubedeno bench — ${new Date().toISOString()} — ${Deno.build.target}, ${navigator.hardwareConcurrency} cores`);
+
+// Cold start: a fresh data directory (certificates made), then a restart (reused).
+{
+  const t0 = performance.now();
+  const s = await startServer();
+  const fresh = performance.now() - t0;
+  await s.stop();
+  const t1 = performance.now();
+  await s.restart();
+  const again = performance.now() - t1;
+  const pid = (await new Deno.Command("pgrep", { args: ["-f", "--", `--data-dir ${s.dataDir}`] }).output());
+  const serverPid = Number(new TextDecoder().decode(pid.stdout).trim().split("\n")[0]);
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss = serverPid ? rssKb(serverPid) : 0;
+  console.log(`cold start to /readyz: first start ${fmt(fresh)}, restart ${fmt(again)} (process spawn included)`);
+  console.log(`idle RSS: ${(rss / 1024).toFixed(1)} MB`);
+  await s.cleanup();
+}
+
+// Creates: kubedeno vs the ceiling, same TLS, same bytes, same client.
+const server = await startServer();
+const client = server.client;
+{
+  const ceilingPort = freePort();
+  const dbDir = await Deno.makeTempDir({ prefix: "kubedeno-ceiling-" });
+  const ceiling = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `${ROOT}bench/ceiling_server.ts`, String(ceilingPort), `${server.dataDir}/pki/server.crt`, `${server.dataDir}/pki/server.key`, dbDir],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const reader = ceiling.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  while (!(await reader.read()).value?.includes("ready")) { /* wait */ }
+  const headers = { "content-type": "application/json", authorization: `Bearer ${server.token}` };
+  // Warm both up.
+  await load(500, CONCURRENCY, (i) => fetch(`https://127.0.0.1:${ceilingPort}/x`, { method: "POST", headers, body: configMap(`w${i}`), client } as RequestInit));
+  await load(500, CONCURRENCY, (i) => fetch(`${server.url}/api/v1/namespaces/default/configmaps`, { method: "POST", headers, body: configMap(`w${i}`), client } as RequestInit));
+  const bare = await load(CREATES, CONCURRENCY, (i) =>
+    fetch(`https://127.0.0.1:${ceilingPort}/x`, { method: "POST", headers, body: configMap(`c${i}`), client } as RequestInit));
+  const ours = await load(CREATES, CONCURRENCY, (i) =>
+    fetch(`${server.url}/api/v1/namespaces/default/configmaps`, { method: "POST", headers, body: configMap(`c${i}`), client } as RequestInit));
+  console.log(`creates, ${CONCURRENCY} concurrent clients, ${CREATES} each:`);
+  console.log(`  ceiling (bare Hono + 1 durable LMDB txn): ${bare.perSecond.toFixed(0)}/s, p50 ${fmt(bare.p50)}, p99 ${fmt(bare.p99)}`);
+  console.log(`  kubedeno: ${ours.perSecond.toFixed(0)}/s, p50 ${fmt(ours.p50)}, p99 ${fmt(ours.p99)}, failures ${ours.failures}`);
+  console.log(`  ratio: ${(ours.perSecond / bare.perSecond).toFixed(2)} of the ceiling (goal ≥ 0.6)`);
+  ceiling.kill("SIGTERM");
+  await reader.cancel();
+  await ceiling.status;
+  await Deno.remove(dbDir, { recursive: true });
+}
+
+// Gets.
+{
+  const r = await load(2000, 10, (i) => server.api(`/api/v1/namespaces/default/configmaps/c${i % CREATES}`));
+  console.log(`get, 10 concurrent: ${r.perSecond.toFixed(0)}/s, p50 ${fmt(r.p50)}, p99 ${fmt(r.p99)} (goal p99 ≤ 10 ms)`);
+}
+
+// Lists of 1k and 10k pods.
+{
+  await server.api("/api/v1/namespaces", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: "small" } }) }).then((r) => r.arrayBuffer());
+  const post = (ns: string, name: string) =>
+    server.api(`/api/v1/namespaces/${ns}/pods`, { method: "POST", headers: { "content-type": "application/json" }, body: pod(name) });
+  await load(1000, CONCURRENCY, (i) => post("small", `p${i}`));
+  await load(10000, CONCURRENCY, (i) => post("default", `p${i}`));
+  for (const [ns, n] of [["small", 1000], ["default", 10000]] as const) {
+    const times: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const t = performance.now();
+      const res = await server.api(`/api/v1/namespaces/${ns}/pods`);
+      const body = await res.json();
+      times.push(performance.now() - t);
+      if (body.items.length !== n) console.log(`  (list returned ${body.items.length}, expected ${n})`);
+    }
+    times.sort((a, b) => a - b);
+    console.log(`list ${n} pods (JSON): median ${fmt(pct(times, 50))}, best ${fmt(times[0])}${n === 10000 ? " (goal ≤ 100 ms)" : ""}`);
+  }
+}
+
+// 1,000 concurrent watchers: time from a write being acknowledged to each watcher seeing it.
+{
+  const watchers = 1000;
+  const h1 = Deno.createHttpClient({ caCerts: [server.caPem], http2: false, poolMaxIdlePerHost: watchers });
+  const rv = (await (await server.api("/api/v1/namespaces/small/configmaps")).json()).metadata.resourceVersion;
+  const seen: Map<string, number>[] = [];
+  const readers: ReadableStreamDefaultReader<string>[] = [];
+  await Promise.all(Array.from({ length: watchers }, async (_, w) => {
+    const res = await fetch(`${server.url}/api/v1/namespaces/small/configmaps?watch=1&resourceVersion=${rv}`, {
+      headers: { authorization: `Bearer ${server.token}` },
+      client: h1,
+    } as RequestInit);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    readers.push(reader);
+    const mine = new Map<string, number>();
+    seen[w] = mine;
+    (async () => {
+      let buf = "";
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buf += value;
+          let i;
+          while ((i = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, i);
+            buf = buf.slice(i + 1);
+            const ev = JSON.parse(line);
+            mine.set(ev.object.metadata.name, performance.now());
+          }
+        }
+      } catch { /* cancelled */ }
+    })();
+  }));
+  const lags: number[] = [];
+  const fromSend: number[] = [];
+  for (let k = 0; k < 20; k++) {
+    const name = `watched-${k}`;
+    const sent = performance.now();
+    const res = await server.api("/api/v1/namespaces/small/configmaps", { method: "POST", headers: { "content-type": "application/json" }, body: configMap(name) });
+    await res.arrayBuffer();
+    const acked = performance.now();
+    const deadline = acked + 10_000;
+    while (seen.some((m) => !m.has(name)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+    for (const m of seen) {
+      if (!m.has(name)) continue;
+      lags.push(Math.max(0, m.get(name)! - acked));
+      fromSend.push(m.get(name)! - sent);
+    }
+  }
+  fromSend.sort((a, b) => a - b);
+  lags.sort((a, b) => a - b);
+  console.log(`watch, ${watchers} watchers × 20 writes: ack→event p50 ${fmt(pct(lags, 50))}, p99 ${fmt(pct(lags, 99))} (goal p99 ≤ 5 ms; 0 = the event arrived before the write's answer), ${lags.length} deliveries`);
+  console.log(`  from sending the write to the event at all ${watchers} watchers: p50 ${fmt(pct(fromSend, 50))}, p99 ${fmt(pct(fromSend, 99))}`);
+  for (const r of readers) await r.cancel().catch(() => {});
+  h1.close();
+}
+
+await server.cleanup();
