@@ -148,6 +148,9 @@ t("malformed bodies, wrong kinds, unknown resources and oversize bodies are clea
 });
 
 t("namespaces must exist and not be terminating; deleting one removes its content", async (ctx) => {
+  const immortal = await json(call(ctx, "DELETE", "/api/v1/namespaces/default"));
+  assert.is(immortal.status, 403);
+  assert.is(immortal.body.message, 'namespaces "default" is forbidden: this namespace may not be deleted');
   const missing = await json(call(ctx, "POST", "/api/v1/namespaces/nope/configmaps", cm("x")));
   assert.is(missing.status, 404);
   assert.is(missing.body.message, 'namespaces "nope" not found');

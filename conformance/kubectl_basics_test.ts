@@ -140,6 +140,20 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
     assert.match(all, /deployment.apps\/front/);
   });
 
+  t("apply -f creates on first apply and leaves an unchanged object alone", async () => {
+    const validate = label === "1.27" ? ["--validate=false"] : [];
+    const manifest = MANIFEST.replaceAll("namespace: shop", "namespace: applied");
+    await run(["create", "namespace", "applied"]);
+    const first = await run(["apply", ...validate, "-f", "-"], manifest);
+    assert.match(first, /configmap\/settings created/);
+    assert.match(first, /deployment.apps\/front created/);
+    const cm = JSON.parse(await run(["-n", "applied", "get", "configmap", "settings", "-o", "json"]));
+    assert.ok(cm.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]);
+    const second = await run(["apply", ...validate, "-f", "-"], manifest);
+    assert.match(second, /configmap\/settings unchanged/);
+    assert.match(second, /service\/cart unchanged/);
+  });
+
   t("get --chunk-size pages through a long list", async () => {
     for (let i = 0; i < 7; i++) await run(["-n", "shop", "create", "configmap", `page-${i}`, `--from-literal=i=${i}`]);
     const out = await run(["-n", "shop", "get", "configmaps", "--chunk-size=2", "-o", "name"]);

@@ -439,6 +439,7 @@ export class ResourceStore {
         );
       }
       const ctx = this.#ctx();
+      this.strategy.checkDelete?.(current, ctx);
       let grace = 0;
       if (this.strategy.gracePeriod) {
         grace = await this.strategy.gracePeriod(current, { gracePeriodSeconds: options.gracePeriodSeconds }, ctx);

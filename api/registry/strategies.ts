@@ -3,7 +3,7 @@
  * the bottom names the few that differ.
  */
 
-import { field, type FieldError } from "../../machinery/status.ts";
+import { field, type FieldError, forbidden } from "../../machinery/status.ts";
 import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
 import type { Strategy } from "./strategy.ts";
 
@@ -106,6 +106,9 @@ export function podStrategy(options: PodStrategyOptions): Strategy {
 /** The finalizer that keeps a namespace until its content is gone. */
 export const NAMESPACE_FINALIZER = "kubernetes";
 
+/** Namespaces that may never be deleted, as upstream's namespace lifecycle admission keeps them. */
+const IMMORTAL_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
+
 /** Namespaces: Active at birth, a name label, spec.finalizers changed only through `finalize`. */
 export const namespaceStrategy: Strategy = {
   prepareForCreate(ns) {
@@ -126,6 +129,12 @@ export const namespaceStrategy: Strategy = {
     }
     if (meta.name) meta.labels = { ...meta.labels, "kubernetes.io/metadata.name": meta.name };
     if (metaOf(old).deletionTimestamp) ns.status = { ...obj(ns.status), phase: "Terminating" };
+  },
+  checkDelete(ns) {
+    const name = metaOf(ns).name ?? "";
+    if (IMMORTAL_NAMESPACES.has(name)) {
+      throw forbidden({ group: "", resource: "namespaces" }, name, "this namespace may not be deleted");
+    }
   },
   pendingFinalizers(ns) {
     const finalizers = obj(ns.spec).finalizers;

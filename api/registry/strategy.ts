@@ -44,6 +44,8 @@ export interface Strategy {
    * namespace's `spec.finalizers`).
    */
   pendingFinalizers?(obj: KubeObject): boolean;
+  /** Refuses a delete by throwing a StatusError (the system namespaces may not be deleted). */
+  checkDelete?(stored: KubeObject, ctx: StrategyContext): void;
   /** Called on the object when it is first marked for deletion (a namespace turns Terminating). */
   markDeleted?(obj: KubeObject, ctx: StrategyContext): void;
 }
