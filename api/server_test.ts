@@ -312,6 +312,31 @@ t("watch replays from a revision, filters, turns label changes into ADDED/DELETE
   assert.match(err.object.message, /^too old resource version: 1 \(\d+\)$/);
 });
 
+t("sendInitialEvents sends the current objects, then a bookmark marking their end", async (ctx) => {
+  await call(ctx, "POST", CMS, cm("i1"));
+  await call(ctx, "POST", CMS, cm("i2"));
+  const res = await call(ctx, "GET", `${CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+  const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.map((e: Json) => e.type), ["ADDED", "ADDED", "BOOKMARK"]);
+  assert.is(lines[2].object.metadata.annotations["k8s.io/initial-events-end"], "true");
+  assert.is(lines[2].object.kind, "ConfigMap");
+  const refused = await json(call(ctx, "GET", `${CMS}?watch=1&sendInitialEvents=true`));
+  assert.is(refused.status, 422);
+});
+
+t("generateName makes a name; deletecollection deletes what the selector picks", async (ctx) => {
+  const made = await json(call(ctx, "POST", CMS, { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "gen-", labels: { batch: "x" } } }));
+  assert.is(made.status, 201);
+  assert.match(made.body.metadata.name, /^gen-[a-z0-9]{5}$/);
+  await call(ctx, "POST", CMS, cm("keep"));
+  await call(ctx, "POST", CMS, cm("drop", { labels: { batch: "x" } }));
+  const gone = await json(call(ctx, "DELETE", `${CMS}?labelSelector=batch%3Dx`));
+  assert.is(gone.status, 200);
+  assert.is(gone.body.items.length, 2);
+  const left = await json(call(ctx, "GET", CMS));
+  assert.equal(left.body.items.map((i: Json) => i.metadata.name), ["keep"]);
+});
+
 t("discovery: aggregated v2 with its exact media type, and the legacy documents", async (ctx) => {
   const agg = await ctx.server.fetch(new Request("https://x/apis", {
     headers: {
