@@ -111,9 +111,7 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
   });
 
   t("create -f of a multi-document manifest, and get in every output form", async () => {
-    // kubectl 1.27 validates against /openapi/v2 in protobuf, which is not served yet.
-    const validate = label === "1.27" ? ["--validate=false"] : [];
-    const created = await run(["create", ...validate, "-f", "-"], MANIFEST);
+    const created = await run(["create", "-f", "-"], MANIFEST);
     for (const what of ["configmap/settings", "pod/cart", "service/cart", "deployment.apps/front"]) {
       assert.match(created, new RegExp(`${what} created`));
     }
@@ -141,15 +139,14 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
   });
 
   t("apply -f creates on first apply and leaves an unchanged object alone", async () => {
-    const validate = label === "1.27" ? ["--validate=false"] : [];
     const manifest = MANIFEST.replaceAll("namespace: shop", "namespace: applied");
     await run(["create", "namespace", "applied"]);
-    const first = await run(["apply", ...validate, "-f", "-"], manifest);
+    const first = await run(["apply", "-f", "-"], manifest);
     assert.match(first, /configmap\/settings created/);
     assert.match(first, /deployment.apps\/front created/);
     const cm = JSON.parse(await run(["-n", "applied", "get", "configmap", "settings", "-o", "json"]));
     assert.ok(cm.metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]);
-    const second = await run(["apply", ...validate, "-f", "-"], manifest);
+    const second = await run(["apply", "-f", "-"], manifest);
     assert.match(second, /configmap\/settings unchanged/);
     assert.match(second, /service\/cart unchanged/);
   });

@@ -38,6 +38,19 @@ function notFound(): Response {
   );
 }
 
+/**
+ * `/openapi/v2` in protobuf (gnostic `openapi_v2.Document`), as kubectl before 1.30 reads it.
+ * For now it carries the document's header only (swagger 1 = "2.0", info 2 = {title 1,
+ * version 2}) and no paths or definitions, so such clients skip client-side schema checks and
+ * leave validation to the server; the full document comes with the schema work.
+ */
+const OPENAPI_V2_HEADER = (() => {
+  const enc = new TextEncoder();
+  const field = (num: number, bytes: Uint8Array) => [num * 8 + 2, bytes.length, ...bytes];
+  const info = field(1, enc.encode("Kubernetes")).concat(field(2, enc.encode("v1.33.0")));
+  return Uint8Array.from([...field(1, enc.encode("2.0")), ...field(2, Uint8Array.from(info))]);
+})();
+
 /** Loads the index of generated documents. */
 export async function loadOpenApi(): Promise<OpenApiServer> {
   const index: Record<string, IndexEntry> = JSON.parse(await Deno.readTextFile(new URL("index.json", GENERATED)));
@@ -63,7 +76,11 @@ export async function loadOpenApi(): Promise<OpenApiServer> {
       if (url.pathname === "/openapi/v3" || url.pathname === "/openapi/v3/") {
         return new Response(root, { headers: { "content-type": "application/json" } });
       }
-      if (url.pathname === "/openapi/v2") return notFound();
+      if (url.pathname === "/openapi/v2") {
+        return new Response(OPENAPI_V2_HEADER as BodyInit, {
+          headers: { "content-type": "application/com.github.proto-openapi.spec.v2.v1.0+protobuf" },
+        });
+      }
       if (!url.pathname.startsWith("/openapi/v3/")) return undefined;
       const path = url.pathname.slice("/openapi/v3/".length).replace(/\/$/, "");
       const entry = index[path];
