@@ -38,43 +38,45 @@ function regexError(what: string, re: string, examples: string[]): string {
   return `${what} (e.g. ${examples.map((e) => `'${e}'`).join(",  or ")}, regex used for validation is '${re}')`;
 }
 
-export function isDNS1123Label(v: string): string[] {
+/** The problems of `v` against a length limit and a pattern, worded as upstream words them. */
+function checkFormat(v: string, maxLength: number, re: RegExp, what: string, pattern: string, examples: string[]): string[] {
   const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLen(63));
-  if (!reLabel.test(v)) {
-    errs.push(regexError(
-      "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-      DNS1123_LABEL,
-      ["my-name", "123-abc"],
-    ));
-  }
+  if (v.length > maxLength) errs.push(maxLen(maxLength));
+  if (!re.test(v)) errs.push(regexError(what, pattern, examples));
   return errs;
+}
+
+export function isDNS1123Label(v: string): string[] {
+  return checkFormat(
+    v,
+    63,
+    reLabel,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+    DNS1123_LABEL,
+    ["my-name", "123-abc"],
+  );
 }
 
 export function isDNS1123Subdomain(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 253) errs.push(maxLen(253));
-  if (!reSubdomain.test(v)) {
-    errs.push(regexError(
-      "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-      DNS1123_SUBDOMAIN,
-      ["example.com"],
-    ));
-  }
-  return errs;
+  return checkFormat(
+    v,
+    253,
+    reSubdomain,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    DNS1123_SUBDOMAIN,
+    ["example.com"],
+  );
 }
 
 export function isDNS1035Label(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLen(63));
-  if (!re1035.test(v)) {
-    errs.push(regexError(
-      "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
-      DNS1035_LABEL,
-      ["my-name", "abc-123"],
-    ));
-  }
-  return errs;
+  return checkFormat(
+    v,
+    63,
+    re1035,
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character",
+    DNS1035_LABEL,
+    ["my-name", "abc-123"],
+  );
 }
 
 /** Label and annotation keys: `[prefix/]name`, the prefix a DNS subdomain. */
@@ -109,16 +111,14 @@ export function isQualifiedName(v: string): string[] {
 }
 
 export function isValidLabelValue(v: string): string[] {
-  const errs: string[] = [];
-  if (v.length > 63) errs.push(maxLen(63));
-  if (!reLabelValue.test(v)) {
-    errs.push(regexError(
-      "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-      LABEL_VALUE,
-      ["MyValue", "my_value", "12345"],
-    ));
-  }
-  return errs;
+  return checkFormat(
+    v,
+    63,
+    reLabelValue,
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+    LABEL_VALUE,
+    ["MyValue", "my_value", "12345"],
+  );
 }
 
 function pathSegmentProblems(name: string): string[] {
