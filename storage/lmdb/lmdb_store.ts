@@ -101,8 +101,8 @@ export class LmdbStore implements Store {
 
   constructor(options: LmdbStoreOptions) {
     this.#env = open({ path: options.path, compression: false });
-    this.#objects = this.#env.openDB<Entry, string>({ name: "objects" });
-    this.#log = this.#env.openDB<LogRecord, number>({ name: "log" });
+    this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: Symbol.for("structures") });
+    this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: Symbol.for("structures") });
     this.#meta = this.#env.openDB<number, string>({ name: "meta" });
     this.#assigned = this.#meta.get(META_REVISION) ?? 0;
     this.#dispatched = this.#assigned;
