@@ -324,6 +324,32 @@ t("sendInitialEvents sends the current objects, then a bookmark marking their en
   assert.is(refused.status, 422);
 });
 
+t("pods bound to a live node are deleted gracefully; unbound ones at once", async (ctx) => {
+  const podPath = "/api/v1/namespaces/default/pods";
+  const pod = (name: string, nodeName?: string) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name },
+    spec: { containers: [{ name: "c", image: "x" }], ...(nodeName ? { nodeName } : {}), terminationGracePeriodSeconds: 30 },
+  });
+  await call(ctx, "POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } });
+  await call(ctx, "POST", podPath, pod("bound", "n1"));
+  await call(ctx, "POST", podPath, pod("orphan", "ghost"));
+  await call(ctx, "POST", podPath, pod("free"));
+  const graceful = await json(call(ctx, "DELETE", `${podPath}/bound`));
+  assert.is(graceful.status, 200);
+  assert.is(graceful.body.metadata.deletionGracePeriodSeconds, 30);
+  assert.ok(graceful.body.metadata.deletionTimestamp);
+  assert.is((await call(ctx, "GET", `${podPath}/bound`)).status, 200);
+  const now = await json(call(ctx, "DELETE", `${podPath}/bound?gracePeriodSeconds=0`));
+  assert.is(now.status, 200);
+  assert.is((await call(ctx, "GET", `${podPath}/bound`)).status, 404);
+  for (const name of ["orphan", "free"]) {
+    assert.is((await call(ctx, "DELETE", `${podPath}/${name}`)).status, 200);
+    assert.is((await call(ctx, "GET", `${podPath}/${name}`)).status, 404, name);
+  }
+});
+
 t("generateName makes a name; deletecollection deletes what the selector picks", async (ctx) => {
   const made = await json(call(ctx, "POST", CMS, { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "gen-", labels: { batch: "x" } } }));
   assert.is(made.status, 201);

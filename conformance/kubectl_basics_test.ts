@@ -151,6 +151,18 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
     assert.match(second, /service\/cart unchanged/);
   });
 
+  t("refusals read as upstream's", async () => {
+    const bad = await server.kubectl(["-n", "shop", "create", "configmap", "Bad_Name"], { bin });
+    assert.is(bad.code, 1);
+    assert.match(bad.stderr, /ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain/);
+    const dup = await server.kubectl(["-n", "shop", "create", "configmap", "c1"], { bin });
+    assert.match(dup.stderr, /configmaps "c1" already exists/);
+    const ns = await server.kubectl(["-n", "nowhere", "create", "configmap", "x"], { bin });
+    assert.match(ns.stderr, /namespaces "nowhere" not found/);
+    const kind = await server.kubectl(["get", "widgets"], { bin });
+    assert.match(kind.stderr, /the server doesn't have a resource type "widgets"/);
+  });
+
   t("get --chunk-size pages through a long list", async () => {
     for (let i = 0; i < 7; i++) await run(["-n", "shop", "create", "configmap", `page-${i}`, `--from-literal=i=${i}`]);
     const out = await run(["-n", "shop", "get", "configmaps", "--chunk-size=2", "-o", "name"]);
