@@ -350,6 +350,47 @@ t("pods bound to a live node are deleted gracefully; unbound ones at once", asyn
   }
 });
 
+t("events and HPAs are one object in every version they are served in", async (ctx) => {
+  const created = await json(call(ctx, "POST", "/apis/events.k8s.io/v1/namespaces/default/events", {
+    apiVersion: "events.k8s.io/v1",
+    kind: "Event",
+    metadata: { name: "e1" },
+    eventTime: "2026-01-01T00:00:00.000000Z",
+    regarding: { kind: "Pod", name: "p", namespace: "default" },
+    note: "hello",
+    reason: "Tested",
+    type: "Normal",
+    action: "Testing",
+    reportingController: "tests",
+    reportingInstance: "tests-1",
+  }));
+  assert.is(created.status, 201);
+  assert.is(created.body.note, "hello");
+  const core = await json(call(ctx, "GET", "/api/v1/namespaces/default/events/e1"));
+  assert.is(core.body.apiVersion, "v1");
+  assert.is(core.body.message, "hello");
+  assert.equal(core.body.involvedObject, { kind: "Pod", name: "p", namespace: "default" });
+  assert.is(core.body.reportingComponent, "tests");
+  assert.is(core.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
+  const selected = await json(call(ctx, "GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp"));
+  assert.is(selected.body.items.length, 1);
+
+  const hpaPath = (v: string) => `/apis/autoscaling/${v}/namespaces/default/horizontalpodautoscalers`;
+  const v1 = await json(call(ctx, "POST", hpaPath("v1"), {
+    apiVersion: "autoscaling/v1",
+    kind: "HorizontalPodAutoscaler",
+    metadata: { name: "web" },
+    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+  }));
+  assert.is(v1.status, 201);
+  const v2 = await json(call(ctx, "GET", `${hpaPath("v2")}/web`));
+  assert.is(v2.body.apiVersion, "autoscaling/v2");
+  assert.equal(v2.body.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+  const back = await json(call(ctx, "GET", `${hpaPath("v1")}/web`));
+  assert.is(back.body.spec.targetCPUUtilizationPercentage, 70);
+  assert.is(back.body.spec.metrics, undefined);
+});
+
 t("generateName makes a name; deletecollection deletes what the selector picks", async (ctx) => {
   const made = await json(call(ctx, "POST", CMS, { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "gen-", labels: { batch: "x" } } }));
   assert.is(made.status, 201);

@@ -9,6 +9,7 @@ import { RESOURCES } from "../../openapi/generated/resources.ts";
 import { forbidden, isStatusError, notFound } from "../../machinery/status.ts";
 import { defaultKeyPrefix, type NamespaceAdmission, ResourceStore } from "./resource_store.ts";
 import { strategyFor } from "./strategies.ts";
+import { converterFor } from "./conversion.ts";
 
 export interface GroupVersions {
   /** "" for the core group. */
@@ -64,8 +65,12 @@ export class Registry {
     }
     for (const info of resources) {
       const gr = `${info.group}/${info.resource}`;
-      // Versions other than the preferred one keep their own objects until conversion exists.
-      const keyPrefix = preferred.get(gr) === info.version
+      // A version served from another's storage converts on the way; any other non-preferred
+      // version keeps objects of its own.
+      const converter = converterFor(info.group, info.version, info.resource);
+      const keyPrefix = converter
+        ? defaultKeyPrefix(converter.storage)
+        : preferred.get(gr) === info.version
         ? defaultKeyPrefix(info)
         : `/registry/${info.group}/${info.version}/${info.resource}/`;
       this.#stores.set(
@@ -76,6 +81,7 @@ export class Registry {
           store,
           keyPrefix,
           admitNamespace,
+          converter,
         }),
       );
     }

@@ -28,6 +28,7 @@ import { isStorageError, type KeyValue, type Store, type WatchEvent, type Watche
 import type { ResourceInfo } from "../../openapi/resources.ts";
 import { specOf, type Strategy, type StrategyContext } from "./strategy.ts";
 import { decodeContinue, encodeContinue } from "./continue_token.ts";
+import type { Converter } from "./conversion.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "./meta_validation.ts";
 
 /** Selects objects for list, watch and deletecollection. */
@@ -101,6 +102,8 @@ export interface ResourceStoreOptions {
   keyPrefix?: string;
   admitNamespace?: NamespaceAdmission;
   now?: () => number;
+  /** For a version served from another version's storage: how to convert on the way. */
+  converter?: Converter;
 }
 
 /** `/registry/pods/`, `/registry/apps/deployments/`. */
@@ -124,6 +127,9 @@ export class ResourceStore {
   readonly #now: () => number;
   readonly #hasStatus: boolean;
   readonly #gr: { group: string; resource: string };
+  readonly #converter?: Converter;
+  /** One read-only object per store event, shared by every watcher of this store. */
+  readonly #stamped = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
 
   constructor(options: ResourceStoreOptions) {
     this.info = options.info;
@@ -134,6 +140,7 @@ export class ResourceStore {
     this.#now = options.now ?? Date.now;
     this.#hasStatus = options.info.subresources.some((s) => s.name === "status");
     this.#gr = { group: options.info.group, resource: options.info.resource };
+    this.#converter = options.converter;
   }
 
   get apiVersion(): string {
@@ -156,7 +163,8 @@ export class ResourceStore {
 
   /** The stored value with `resourceVersion` stamped; `kv.value` is a fresh copy (Store contract). */
   #fromStorage(kv: KeyValue): KubeObject {
-    const obj = kv.value as KubeObject;
+    const stored = kv.value as KubeObject;
+    const obj = this.#converter ? this.#converter.fromStorage(stored) : stored;
     metaOf(obj).resourceVersion = String(kv.modRevision);
     return obj;
   }
@@ -164,7 +172,18 @@ export class ResourceStore {
   #toStorage(obj: KubeObject): KubeObject {
     const copy = { ...obj, metadata: { ...metaOf(obj) } };
     delete copy.metadata.resourceVersion;
-    return copy;
+    return this.#converter ? this.#converter.toStorage(copy) : copy;
+  }
+
+  /** The object of a store event as this version shows it, made once for all watchers. */
+  #eventObject(ev: WatchEvent<KubeObject>): KubeObject {
+    let obj = this.#stamped.get(ev);
+    if (!obj) {
+      const value = this.#converter ? this.#converter.fromStorage(ev.object.value) : ev.object.value;
+      obj = { ...value, metadata: { ...metaOf(value), resourceVersion: String(ev.object.modRevision) } };
+      this.#stamped.set(ev, obj);
+    }
+    return obj;
   }
 
   #notFound(name: string): StatusError {
@@ -620,7 +639,7 @@ export class ResourceStore {
         onEvent: (ev: WatchEvent<KubeObject>) => {
           const cur = ev.type !== "DELETED" && matchesKv(ev.object);
           const prev = ev.type === "ADDED" ? false : matchesKv(ev.type === "DELETED" ? ev.object : ev.prevObject);
-          const obj = () => stampedObject(ev);
+          const obj = () => this.#eventObject(ev);
           if (ev.type === "ADDED") {
             if (cur) sink.event("ADDED", obj());
           } else if (ev.type === "MODIFIED") {
@@ -650,19 +669,6 @@ export class ResourceStore {
 }
 
 class CreateInstead extends Error {}
-
-/** One read-only object per store event, shared by every watcher of it. */
-const stampedCache = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
-
-function stampedObject(ev: WatchEvent<KubeObject>): KubeObject {
-  let obj = stampedCache.get(ev);
-  if (!obj) {
-    const value = ev.object.value;
-    obj = { ...value, metadata: { ...metaOf(value), resourceVersion: String(ev.object.modRevision) } };
-    stampedCache.set(ev, obj);
-  }
-  return obj;
-}
 
 function tooLargeResourceVersion(asked: number, current: number): StatusError {
   return new StatusError(504, "Timeout", `Too large resource version: ${asked}, current: ${current}`, {
