@@ -27,6 +27,7 @@ import {
 import { encodeResponse, jsonResponse, partialObjectMetadata, toTable } from "./encode.ts";
 import { buildFilter } from "./filter.ts";
 import { serveWatch } from "./watch.ts";
+import { reviewFor } from "./reviews.ts";
 
 /** Resources whose delete answers with the object rather than a Status, as upstream's do. */
 const RETURNS_DELETED_OBJECT = new Set([
@@ -51,6 +52,8 @@ const PATCH_TYPES = {
 
 export interface HandlerContext {
   registry: Registry;
+  /** The admin token, for token reviews. */
+  token?: string;
   /** Closers of the open watch streams, so shutdown can end them cleanly. */
   watches?: Set<() => void>;
 }
@@ -134,6 +137,14 @@ export async function handleResource(
     throw methodNotSupported(gr, verb === "create" ? "create" : verb);
   }
   const ns = ri.namespaced ? info.namespace : "";
+
+  const review = reviewFor(ri.group, ri.resource);
+  if (review && verb === "create") {
+    const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+    const body = await decodeObjectBody(req.headers.get("content-type"), await readBody(req)) as KubeObject;
+    store.checkTypeMeta(body);
+    return encodeResponse(review(body, ctx.token ?? ""), format, 201);
+  }
 
   switch (verb) {
     case "get": {

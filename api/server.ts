@@ -144,7 +144,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     const info = parseRequestInfo(req.method, url.pathname, url.searchParams);
     if (!info.isResourceRequest) return statusResponse(resourceNotFound());
-    return await handleResource(req, url, info, { registry, watches });
+    return await handleResource(req, url, info, { registry, watches, token: options.token });
   });
 
   return {

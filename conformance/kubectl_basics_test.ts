@@ -91,6 +91,8 @@ for (const [label, bin] of [["1.33", KUBECTL.dispatcher], ["1.27", KUBECTL.v127]
     assert.match(resources, /^pods\s+po\s+v1\s+true\s+Pod\s+create,delete,deletecollection,get,list,patch,update,watch\s+all$/m);
     assert.match(resources, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment\s+/m);
     assert.match(resources, /^namespaces\s+ns\s+v1\s+false\s+Namespace\s+/m);
+    assert.is((await run(["auth", "can-i", "create", "pods"])).trim(), "yes");
+    if (label === "1.33") assert.match(await run(["auth", "whoami"]), /Username\s+kubernetes-admin/);
     const info = await run(["cluster-info"]);
     assert.match(info, /Kubernetes control plane.* is running at .*https:\/\/127\.0\.0\.1:/);
   });
