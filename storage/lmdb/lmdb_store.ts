@@ -1,11 +1,17 @@
 /**
- * The embedded `Store` backend: one LMDB environment, log as truth.
+ * The embedded `Store` backend: one LMDB environment where the log is the truth.
  *
- * Every write is one LMDB transaction that bumps the revision, writes (or deletes) the object
- * and appends the event to the log. Concurrent writes share commits and disk flushes; a write
- * resolves only once flushed. Watches replay the log after their revision and then receive
- * live events pushed in-process after each flush. Older states (lists at a past revision) are
- * rebuilt by undoing the log events after that revision.
+ * Sub-databases:
+ * - `objects`: key → {value, createRevision, modRevision} (the newest state),
+ * - `log`: revision → {type, key, object, prevObject, time} (every change not yet compacted),
+ * - `meta`: the current revision and the compaction floor.
+ *
+ * Every write is one LMDB transaction that bumps the revision, changes `objects` and appends to
+ * `log`. Writes made in the same event turn share one commit and one disk flush; a write resolves
+ * only once flushed. After the flush, events are pushed in revision order to in-process watchers.
+ * A list at a past revision undoes the log events after it.
+ *
+ * @module
  */
 
 import { open, type RootDatabase } from "lmdb";
@@ -15,106 +21,147 @@ import {
   type KeyValue,
   type ListOptions,
   type ListResult,
-  type Store,
   StorageError,
+  type Store,
   type UpdateFunction,
-  type WatchEvent,
   type Watcher,
+  type WatchEvent,
+  type WatchEventType,
   type WatchHandlers,
 } from "../store.ts";
 
+/** Options of {@linkcode openLmdbStore}. */
 export interface LmdbStoreOptions {
+  /** Directory of the LMDB environment (created if missing). */
   path: string;
-  /** Keep events at least this long (default 5 minutes). */
+  /** Automatic compaction keeps events younger than this (default 5 minutes). */
   compactionWindowMs?: number;
-  /** Keep at least this many revisions (default 10,000). */
+  /** Automatic compaction keeps at least this many revisions (default 10,000). */
   minRetainedRevisions?: number;
-  /** How often automatic compaction runs (default 30 s; 0 disables it). */
+  /** How often automatic compaction runs (default 60 s; 0 turns it off). */
   compactionIntervalMs?: number;
 }
 
-/** An object as stored: value with its revisions. */
+/** An object as stored: value, createRevision, modRevision. */
 interface Entry {
   v: unknown;
   c: number;
   m: number;
 }
 
-/** A log record: type, key, the entry after and before the change, and when it happened. */
+/** A log record: type, key, the entry after and before the change, and the time of the write. */
 interface LogRecord {
-  t: "ADDED" | "MODIFIED" | "DELETED";
+  t: WatchEventType;
   k: string;
   o: Entry;
   p?: Entry;
   at: number;
 }
 
-interface PendingEvent {
-  event: WatchEvent;
+/** A committed write waiting for its flush before watchers hear of it. */
+interface Pending {
+  revision: number;
+  key: string;
   durable: boolean;
 }
 
 interface WatcherState {
   prefix: string;
   handlers: WatchHandlers;
+  /** Live events at or below this revision were already replayed. */
+  after: number;
   stopped: boolean;
 }
 
+/** What a write decided inside its transaction. */
+type Decision =
+  | { kind: "put"; value: unknown }
+  | { kind: "delete" }
+  | { kind: "none"; result: KeyValue };
+
+type TxnOutcome =
+  | { ok: true; kv: KeyValue; pending?: Pending }
+  | { ok: false; error: unknown };
+
 const META_REVISION = "revision";
 const META_COMPACTED = "compacted";
-const MAX_RETRIES = 1000;
+const STRUCTURES = Symbol.for("structures");
 const KEY_END = "\uffff";
+const LOG_END = Number.MAX_SAFE_INTEGER;
+const MAX_UPDATE_ATTEMPTS = 10_000;
+const COMPACTION_CHUNK = 2_000;
 
-/** Values read from LMDB are freshly decoded, so they are handed out as they are. */
-function toKeyValue<T>(key: string, e: Entry): KeyValue<T> {
-  return { key, value: e.v as T, createRevision: e.c, modRevision: e.m };
+function toKeyValue<T>(key: string, entry: Entry): KeyValue<T> {
+  return { key, value: entry.v as T, createRevision: entry.c, modRevision: entry.m };
 }
 
-function toEvent<T>(rev: number, rec: LogRecord): WatchEvent<T> {
-  const ev: WatchEvent<T> = { type: rec.t, revision: rev, key: rec.k, object: toKeyValue<T>(rec.k, rec.o) };
-  if (rec.p) ev.prevObject = toKeyValue<T>(rec.k, rec.p);
-  return ev;
+function toEvent<T>(revision: number, rec: LogRecord): WatchEvent<T> {
+  const event: WatchEvent<T> = { type: rec.t, revision, key: rec.k, object: toKeyValue<T>(rec.k, rec.o) };
+  if (rec.p) event.prevObject = toKeyValue<T>(rec.k, rec.p);
+  return event;
 }
 
-/** Opens (or creates) an LMDB store at `options.path`. */
+/** Thrown inside a guaranteedUpdate transaction when the key moved on; carries what it is now. */
+class Changed extends Error {
+  constructor(readonly latest: Entry | undefined) {
+    super("The key was modified");
+  }
+}
+
+function closedError(): StorageError {
+  return new StorageError("Closed", "The store is closed");
+}
+
+/**
+ * Opens (creating if needed) the LMDB store at `options.path`. Only one process may open a
+ * given path at a time: compare-and-swap checks rely on being the only writer.
+ */
 export async function openLmdbStore(options: LmdbStoreOptions): Promise<Store> {
   await Deno.mkdir(options.path, { recursive: true });
   return new LmdbStore(options);
 }
 
+/** The LMDB implementation of {@linkcode Store}. */
 export class LmdbStore implements Store {
   readonly #env: RootDatabase;
   readonly #objects;
   readonly #log;
   readonly #meta;
-  /** The newest revision assigned (possibly not yet durable). */
-  #assigned: number;
-  /** The newest revision whose event has been delivered: what readers see as current. */
-  #dispatched: number;
-  #compacted: number;
-  readonly #pending: PendingEvent[] = [];
-  readonly #watchers = new Set<WatcherState>();
-  #closed = false;
-  #timer?: ReturnType<typeof setInterval>;
   readonly #windowMs: number;
   readonly #minRetained: number;
+  /** The newest revision handed out inside a transaction (committed or about to be). */
+  #assigned: number;
+  /** The newest revision flushed and announced: what readers see as current. */
+  #dispatched: number;
+  #compacted: number;
+  readonly #pending: Pending[] = [];
+  /** Watchers grouped by prefix, so one event costs one check per distinct prefix. */
+  readonly #watchers = new Map<string, Set<WatcherState>>();
+  readonly #inFlight = new Set<Promise<unknown>>();
+  #timer?: ReturnType<typeof setInterval>;
+  #compacting = false;
+  #closed = false;
+  /** Set when a commit failed: the in-memory revision can no longer be trusted. */
+  #broken?: unknown;
 
+  /** Prefer {@linkcode openLmdbStore}, which also creates the directory. */
   constructor(options: LmdbStoreOptions) {
     this.#env = open({ path: options.path, compression: false });
-    this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: Symbol.for("structures") });
-    this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: Symbol.for("structures") });
+    this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
+    this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: STRUCTURES });
     this.#meta = this.#env.openDB<number, string>({ name: "meta" });
-    this.#assigned = this.#meta.get(META_REVISION) ?? 0;
-    this.#dispatched = this.#assigned;
     this.#compacted = this.#meta.get(META_COMPACTED) ?? 0;
+    let revision = this.#meta.get(META_REVISION) ?? 0;
+    for (const key of this.#log.getKeys({ start: LOG_END, end: 0, reverse: true, limit: 1 })) {
+      revision = Math.max(revision, key as number);
+    }
+    this.#assigned = this.#dispatched = Math.max(revision, this.#compacted);
     this.#windowMs = options.compactionWindowMs ?? 5 * 60_000;
     this.#minRetained = options.minRetainedRevisions ?? 10_000;
-    const interval = options.compactionIntervalMs ?? 30_000;
+    const interval = options.compactionIntervalMs ?? 60_000;
     if (interval > 0) {
-      const timer = setInterval(() => {
-        this.#autoCompact().catch((err) => console.error("Compaction failed:", err));
-      }, interval);
-      Deno.unrefTimer(timer as unknown as number);
+      const timer = setInterval(() => this.#autoCompact(), interval);
+      Deno.unrefTimer(timer);
       this.#timer = timer;
     }
   }
@@ -128,104 +175,166 @@ export class LmdbStore implements Store {
   }
 
   #checkOpen(): void {
-    if (this.#closed) throw new StorageError("Closed", "The store is closed");
+    if (this.#closed) throw closedError();
+    if (this.#broken !== undefined) throw this.#broken;
+  }
+
+  /** Tracks `promise` so `close()` can wait for it. */
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#inFlight.add(promise);
+    const forget = () => this.#inFlight.delete(promise);
+    promise.then(forget, forget);
+    return promise;
   }
 
   /**
-   * Runs `mutate` inside one write transaction. `mutate` sees the current entry of `key` and
-   * returns what to do; the revision is assigned inside the transaction. Resolves when durable.
+   * Runs `decide` on the current entry of `key` inside one write transaction, applies the decision
+   * (bumping the revision and appending to the log), and resolves once the change is durable.
    */
-  async #write(
-    key: string,
-    mutate: (current: Entry | undefined) => { put: unknown } | { del: true } | { none: Entry },
-  ): Promise<{ rev: number; entry: Entry; type: "ADDED" | "MODIFIED" | "DELETED" | "NONE" }> {
-    this.#checkOpen();
-    let outcome: { rev: number; entry: Entry; type: "ADDED" | "MODIFIED" | "DELETED" | "NONE" } | undefined;
-    let pending: PendingEvent | undefined;
-    let failure: unknown;
-    await this.#env.transaction(() => {
-      try {
-        const current = this.#objects.get(key);
-        const action = mutate(current);
-        if ("none" in action) {
-          outcome = { rev: 0, entry: action.none, type: "NONE" };
-          return;
-        }
-        const rev = ++this.#assigned;
-        let rec: LogRecord;
-        if ("del" in action) {
-          const entry: Entry = { v: current!.v, c: current!.c, m: rev };
-          this.#objects.remove(key);
-          rec = { t: "DELETED", k: key, o: entry, p: current, at: Date.now() };
-          outcome = { rev, entry, type: "DELETED" };
-        } else {
-          const entry: Entry = { v: action.put, c: current ? current.c : rev, m: rev };
-          this.#objects.put(key, entry);
-          rec = current
-            ? { t: "MODIFIED", k: key, o: entry, p: current, at: Date.now() }
-            : { t: "ADDED", k: key, o: entry, at: Date.now() };
-          outcome = { rev, entry, type: rec.t };
-        }
-        this.#log.put(rev, rec);
-        this.#meta.put(META_REVISION, rev);
-        // The event is shared by every watcher; its own copy keeps it apart from the caller's value.
-        pending = { event: structuredClone(toEvent(rev, rec)), durable: false };
-        this.#pending.push(pending);
-      } catch (err) {
-        failure = err;
+  #write<T>(key: string, decide: (current: Entry | undefined) => Decision): Promise<KeyValue<T>> {
+    try {
+      this.#checkOpen();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#track(this.#commit<T>(key, decide));
+  }
+
+  async #commit<T>(key: string, decide: (current: Entry | undefined) => Decision): Promise<KeyValue<T>> {
+    let outcome: TxnOutcome | undefined;
+    try {
+      await this.#env.transaction(() => {
+        outcome = this.#apply(key, decide);
+      });
+      // A no-op may report a state that an earlier write of the same commit produced.
+      if (outcome?.ok && (outcome.pending || outcome.kv.modRevision > this.#dispatched)) {
+        await this.#env.flushed;
       }
-    });
-    if (failure) throw failure;
-    if (pending) {
-      await this.#env.flushed;
-      pending.durable = true;
+    } catch (err) {
+      // A failed commit leaves revisions handed out that never reached the disk.
+      this.#broken ??= new StorageError(
+        "Closed",
+        `The store failed to commit: ${(err as Error)?.message ?? err}`,
+      );
+      const at = outcome?.ok && outcome.pending ? this.#pending.indexOf(outcome.pending) : -1;
+      if (at >= 0) this.#pending.splice(at, 1);
+      throw err;
+    }
+    if (!outcome) throw new Error("The write transaction did not run");
+    if (!outcome.ok) throw outcome.error;
+    if (outcome.pending) {
+      outcome.pending.durable = true;
       this.#drain();
     }
-    return outcome!;
+    return outcome.kv as KeyValue<T>;
   }
 
-  /** Delivers durable events in revision order. */
+  /** The body of a write transaction; never throws (LMDB would abort the whole batch). */
+  #apply(key: string, decide: (current: Entry | undefined) => Decision): TxnOutcome {
+    try {
+      if (this.#broken !== undefined) throw this.#broken;
+      const current = this.#objects.get(key);
+      const decision = decide(current);
+      if (decision.kind === "none") return { ok: true, kv: decision.result };
+      const revision = this.#assigned + 1;
+      const at = Date.now();
+      let rec: LogRecord;
+      let entry: Entry;
+      if (decision.kind === "delete") {
+        entry = { v: current!.v, c: current!.c, m: revision };
+        rec = { t: "DELETED", k: key, o: entry, p: current, at };
+        this.#objects.remove(key);
+      } else {
+        entry = { v: decision.value, c: current ? current.c : revision, m: revision };
+        rec = current
+          ? { t: "MODIFIED", k: key, o: entry, p: current, at }
+          : { t: "ADDED", k: key, o: entry, at };
+        this.#objects.put(key, entry);
+      }
+      this.#log.put(revision, rec);
+      this.#meta.put(META_REVISION, revision);
+      this.#assigned = revision;
+      const pending: Pending = { revision, key, durable: false };
+      this.#pending.push(pending);
+      return { ok: true, kv: toKeyValue(key, entry), pending };
+    } catch (error) {
+      return { ok: false, error };
+    }
+  }
+
+  /** Announces flushed writes in revision order: one pass over the distinct watched prefixes. */
   #drain(): void {
-    while (this.#pending.length && this.#pending[0].durable) {
-      const { event } = this.#pending.shift()!;
-      this.#dispatched = event.revision;
-      for (const w of this.#watchers) {
-        if (w.stopped || !event.key.startsWith(w.prefix)) continue;
-        try {
-          w.handlers.onEvent(event);
-        } catch (err) {
-          console.error("A watch handler failed:", err);
+    while (this.#pending.length > 0 && this.#pending[0].durable) {
+      const { revision, key } = this.#pending.shift()!;
+      this.#dispatched = revision;
+      let event: WatchEvent | undefined;
+      for (const [prefix, group] of this.#watchers) {
+        if (!key.startsWith(prefix)) continue;
+        event ??= this.#readEvent(revision);
+        if (!event) break;
+        for (const w of group) {
+          if (!w.stopped && revision > w.after) this.#deliver(w, event);
         }
       }
     }
   }
 
-  async create<T>(key: string, value: T): Promise<KeyValue<T>> {
-    const { entry } = await this.#write(key, (current) => {
-      if (current) throw new StorageError("KeyExists", `Key ${key} already exists`, { key, current: toKeyValue(key, current) });
-      return { put: value };
-    });
-    return toKeyValue<T>(key, entry);
+  /** The event of `revision`, decoded afresh from the log (shared by every watcher). */
+  #readEvent(revision: number): WatchEvent | undefined {
+    let rec = this.#log.get(revision);
+    if (!rec) {
+      this.#env.resetReadTxn();
+      rec = this.#log.get(revision);
+    }
+    if (!rec) {
+      console.error(`Log entry ${revision} is missing`);
+      return undefined;
+    }
+    return toEvent(revision, rec);
   }
 
-  get<T>(key: string): Promise<KeyValue<T> | undefined> {
-    this.#checkOpen();
-    const e = this.#objects.get(key);
-    return Promise.resolve(e ? toKeyValue<T>(key, e) : undefined);
+  #deliver(w: WatcherState, event: WatchEvent): void {
+    try {
+      w.handlers.onEvent(event);
+    } catch (err) {
+      console.error("A watch handler failed:", err);
+    }
   }
 
-  async update<T>(key: string, value: T, expectedModRevision: number): Promise<KeyValue<T>> {
-    const { entry } = await this.#write(key, (current) => {
-      if (!current) throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
-      if (current.m !== expectedModRevision) {
-        throw new StorageError("Conflict", `Key ${key} changed (revision ${current.m}, expected ${expectedModRevision})`, {
+  create<T>(key: string, value: T): Promise<KeyValue<T>> {
+    return this.#write<T>(key, (current) => {
+      if (current) {
+        throw new StorageError("KeyExists", `Key ${key} already exists`, {
           key,
           current: toKeyValue(key, current),
         });
       }
-      return { put: value };
+      return { kind: "put", value };
     });
-    return toKeyValue<T>(key, entry);
+  }
+
+  get<T>(key: string): Promise<KeyValue<T> | undefined> {
+    try {
+      this.#checkOpen();
+      const entry = this.#objects.get(key);
+      return Promise.resolve(entry ? toKeyValue<T>(key, entry) : undefined);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  update<T>(key: string, value: T, expectedModRevision: number): Promise<KeyValue<T>> {
+    return this.#write<T>(key, (current) => {
+      if (!current) throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
+      if (current.m !== expectedModRevision) {
+        throw new StorageError(
+          "Conflict",
+          `Key ${key} was modified (revision ${current.m}, expected ${expectedModRevision})`,
+          { key, current: toKeyValue(key, current) },
+        );
+      }
+      return { kind: "put", value };
+    });
   }
 
   async guaranteedUpdate<T>(
@@ -233,37 +342,51 @@ export class LmdbStore implements Store {
     tryUpdate: UpdateFunction<T>,
     options: GuaranteedUpdateOptions = {},
   ): Promise<KeyValue<T>> {
-    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      this.#checkOpen();
-      const current = this.#objects.get(key);
-      if (!current && !options.allowCreate) throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
+    this.#checkOpen();
+    let current = this.#objects.get(key);
+    for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+      if (!current && !options.allowCreate) {
+        throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
+      }
+      // Encode before tryUpdate runs: it may change the value it is given in place.
+      const before = current ? JSON.stringify(current.v) : undefined;
       const next = await tryUpdate(current ? toKeyValue<T>(key, current) : undefined);
-      const nextJson = JSON.stringify(next);
+      const unchanged = before !== undefined && JSON.stringify(next) === before;
+      const seen = current?.m ?? 0;
       try {
-        const { entry } = await this.#write(key, (now) => {
-          if ((now?.m ?? 0) !== (current?.m ?? 0)) throw new StorageError("Conflict", `Key ${key} changed`, { key });
-          if (now && JSON.stringify(now.v) === nextJson) return { none: now };
-          return { put: next };
+        return await this.#write<T>(key, (now) => {
+          if ((now?.m ?? 0) !== seen) throw new Changed(now);
+          if (unchanged) return { kind: "none", result: { ...toKeyValue(key, now!), value: next } };
+          return { kind: "put", value: next };
         });
-        return toKeyValue<T>(key, entry);
       } catch (err) {
-        if (err instanceof StorageError && err.code === "Conflict") continue;
-        throw err;
+        if (!(err instanceof Changed)) throw err;
+        // The entry read inside the transaction is newer than any snapshot: retry on it.
+        current = err.latest;
       }
     }
-    throw new StorageError("Conflict", `Key ${key} kept changing; gave up after ${MAX_RETRIES} attempts`, { key });
+    throw new StorageError(
+      "Conflict",
+      `Key ${key} kept changing; gave up after ${MAX_UPDATE_ATTEMPTS} attempts`,
+      {
+        key,
+      },
+    );
   }
 
-  async delete<T>(key: string, options: DeleteOptions<T> = {}): Promise<KeyValue<T>> {
-    const { entry } = await this.#write(key, (current) => {
+  delete<T>(key: string, options: DeleteOptions<T> = {}): Promise<KeyValue<T>> {
+    return this.#write<T>(key, (current) => {
       if (!current) throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
       if (options.expectedModRevision !== undefined && current.m !== options.expectedModRevision) {
-        throw new StorageError("Conflict", `Key ${key} changed`, { key, current: toKeyValue(key, current) });
+        throw new StorageError(
+          "Conflict",
+          `Key ${key} was modified (revision ${current.m}, expected ${options.expectedModRevision})`,
+          { key, current: toKeyValue(key, current) },
+        );
       }
       options.precondition?.(toKeyValue<T>(key, current));
-      return { del: true };
+      return { kind: "delete" };
     });
-    return toKeyValue<T>(key, entry);
   }
 
   #compactedError(requested: number): StorageError {
@@ -274,136 +397,198 @@ export class LmdbStore implements Store {
   }
 
   /**
-   * The changes after `revision` under `prefix`, as the state each key had at `revision`:
-   * undefined = the key did not exist then.
+   * For keys under `prefix` changed after `revision`: their entry at `revision`, or undefined when
+   * they did not exist then. Runs inside the caller's read snapshot.
    */
-  #undoAfter(prefix: string, revision: number): Map<string, Entry | undefined> {
+  #stateAt(prefix: string, revision: number): Map<string, Entry | undefined> {
     const undo = new Map<string, Entry | undefined>();
-    for (const { value: rec } of this.#log.getRange({ start: revision + 1 })) {
-      if (!rec.k.startsWith(prefix) || undo.has(rec.k)) continue;
+    for (const { value: rec } of this.#log.getRange({ start: revision + 1, end: LOG_END })) {
+      if (!rec || undo.has(rec.k) || !rec.k.startsWith(prefix)) continue;
       undo.set(rec.k, rec.t === "ADDED" ? undefined : rec.p);
     }
     return undo;
   }
 
   list<T>(prefix: string, options: ListOptions = {}): Promise<ListResult<T>> {
+    try {
+      return Promise.resolve(this.#list<T>(prefix, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Synchronous, so that `objects` and `log` are read in one snapshot. */
+  #list<T>(prefix: string, options: ListOptions): ListResult<T> {
     this.#checkOpen();
     const revision = options.revision && options.revision > 0 ? options.revision : this.#dispatched;
-    if (revision < this.#compacted) return Promise.reject(this.#compactedError(revision));
+    if (revision < this.#compacted) throw this.#compactedError(revision);
     if (revision > this.#dispatched) {
-      return Promise.reject(new StorageError("TooSlow", `Revision ${revision} is newer than the current ${this.#dispatched}`));
+      throw new StorageError(
+        "TooSlow",
+        `Revision ${revision} is newer than the current revision ${this.#dispatched}`,
+        {
+          requestedRevision: revision,
+        },
+      );
     }
     const start = options.startKey && options.startKey > prefix ? options.startKey : prefix;
     const end = prefix + KEY_END;
-    const limit = options.limit && options.limit > 0 ? options.limit : 0;
-    const undo = this.#undoAfter(prefix, revision);
-    // Keys that existed at `revision` but are gone now come back from the undo map.
-    const restored = [...undo].filter(([k, e]) => e && k >= start && !this.#objects.doesExist(k)).map(([k]) => k).sort();
+    const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+    // Writes after `revision` (including committed ones not yet announced) are undone.
+    const undo = this.#stateAt(prefix, revision);
+    // Keys that existed at `revision` but are gone now.
+    const restored = [...undo.keys()]
+      .filter((k) => k >= start && undo.get(k) !== undefined && !this.#objects.doesExist(k))
+      .sort();
     const items: KeyValue<T>[] = [];
     let nextKey: string | undefined;
-    let ri = 0;
+    let r = 0;
+    /** Adds `key` if it existed at `revision`; false once the page is full. */
     const take = (key: string, entry: Entry | undefined): boolean => {
       if (!entry) return true;
-      if (limit && items.length >= limit) {
+      if (items.length >= limit) {
         nextKey = key;
         return false;
       }
       items.push(toKeyValue<T>(key, entry));
       return true;
     };
-    let stopped = false;
+    let full = false;
     for (const { key, value } of this.#objects.getRange({ start, end })) {
       const k = key as string;
-      while (ri < restored.length && restored[ri] < k) {
-        if (!take(restored[ri], undo.get(restored[ri]))) {
-          stopped = true;
-          break;
-        }
-        ri++;
+      for (; r < restored.length && restored[r] < k && !full; r++) {
+        full = !take(restored[r], undo.get(restored[r]));
       }
-      if (stopped) break;
-      const entry = undo.has(k) ? undo.get(k) : value;
-      if (!take(k, entry)) {
-        stopped = true;
+      if (full || !take(k, undo.has(k) ? undo.get(k) : value)) {
+        full = true;
         break;
       }
     }
-    while (!stopped && ri < restored.length) {
-      if (!take(restored[ri], undo.get(restored[ri]))) break;
-      ri++;
-    }
+    for (; r < restored.length && !full; r++) full = !take(restored[r], undo.get(restored[r]));
     const result: ListResult<T> = { items, revision };
     if (nextKey !== undefined) {
       result.nextKey = nextKey;
-      if (undo.size === 0) result.remaining = this.#objects.getCount({ start: nextKey, end });
+      result.remaining = this.#countFrom(nextKey, end, undo);
     }
-    return Promise.resolve(result);
+    return result;
+  }
+
+  /** Keys in [start, end) as of the snapshot that `undo` describes. */
+  #countFrom(start: string, end: string, undo: Map<string, Entry | undefined>): number {
+    let n = this.#objects.getCount({ start, end });
+    for (const [k, then] of undo) {
+      if (k < start || k >= end) continue;
+      n += (then ? 1 : 0) - (this.#objects.doesExist(k) ? 1 : 0);
+    }
+    return n;
   }
 
   count(prefix: string): Promise<number> {
-    this.#checkOpen();
-    return Promise.resolve(this.#objects.getCount({ start: prefix, end: prefix + KEY_END }));
+    try {
+      this.#checkOpen();
+      return Promise.resolve(this.#objects.getCount({ start: prefix, end: prefix + KEY_END }));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   watch<T>(prefix: string, afterRevision: number, handlers: WatchHandlers<T>): Watcher {
     this.#checkOpen();
     if (afterRevision < this.#compacted) throw this.#compactedError(afterRevision);
-    const state: WatcherState = { prefix, handlers: handlers as WatchHandlers, stopped: false };
-    // Replay what is already delivered to others, then join the live stream: no gap, no repeat.
-    if (afterRevision < this.#dispatched) {
-      for (const { key, value } of this.#log.getRange({ start: afterRevision + 1, end: this.#dispatched + 1 })) {
+    const state: WatcherState = {
+      prefix,
+      handlers: handlers as WatchHandlers,
+      after: afterRevision,
+      stopped: false,
+    };
+    // Replay what was already announced; everything newer arrives live. JavaScript runs this
+    // without interruption, so nothing can slip in between.
+    const upTo = this.#dispatched;
+    if (afterRevision < upTo) {
+      for (const { key, value } of this.#log.getRange({ start: afterRevision + 1, end: upTo + 1 })) {
         if (state.stopped) break;
-        if (!value.k.startsWith(prefix)) continue;
-        try {
-          handlers.onEvent(toEvent<T>(key as number, value));
-        } catch (err) {
-          console.error("A watch handler failed:", err);
-        }
+        if (value && value.k.startsWith(prefix)) this.#deliver(state, toEvent(key as number, value));
       }
     }
-    this.#watchers.add(state);
-    return {
-      stop: () => {
-        state.stopped = true;
-        this.#watchers.delete(state);
-      },
-    };
+    state.after = Math.max(afterRevision, upTo);
+    let group = this.#watchers.get(prefix);
+    if (!group) this.#watchers.set(prefix, group = new Set());
+    group.add(state);
+    return { stop: () => this.#unwatch(state) };
+  }
+
+  #unwatch(state: WatcherState): void {
+    if (state.stopped) return;
+    state.stopped = true;
+    const group = this.#watchers.get(state.prefix);
+    if (!group) return;
+    group.delete(state);
+    if (group.size === 0) this.#watchers.delete(state.prefix);
   }
 
   async compact(revision: number): Promise<void> {
     this.#checkOpen();
     const floor = Math.min(revision, this.#dispatched);
     if (floor <= this.#compacted) return;
-    await this.#env.transaction(() => {
-      for (const key of this.#log.getKeys({ start: this.#compacted + 1, end: floor + 1 })) {
-        this.#log.remove(key);
-      }
-      this.#meta.put(META_COMPACTED, floor);
-    });
-    await this.#env.flushed;
+    const from = this.#compacted + 1;
+    // Raise the floor first (in memory and on disk): a floor above missing entries is never wrong.
     this.#compacted = floor;
-    // Watchers that have not caught up past the floor still get their events: they are live.
+    await this.#track(this.#meta.put(META_COMPACTED, floor));
+    await this.#env.flushed;
+    // Then drop the entries in chunks, so that no single step blocks for long.
+    for (let start = from; start <= floor && !this.#closed; start += COMPACTION_CHUNK) {
+      const stop = Math.min(start + COMPACTION_CHUNK - 1, floor);
+      let last: Promise<unknown> = Promise.resolve();
+      for (let rev = start; rev <= stop; rev++) last = this.#log.remove(rev);
+      await this.#track(last);
+    }
   }
 
+  /** Compacts to the newest revision that is both outside the window and outside the minimum count. */
   async #autoCompact(): Promise<void> {
-    if (this.#closed) return;
-    const byCount = this.#dispatched - this.#minRetained;
-    if (byCount <= this.#compacted) return;
-    const cutoff = Date.now() - this.#windowMs;
-    let floor = this.#compacted;
-    for (const { key, value } of this.#log.getRange({ start: this.#compacted + 1, end: byCount + 1 })) {
-      if (value.at > cutoff) break;
-      floor = key as number;
+    if (this.#closed || this.#broken !== undefined || this.#compacting) return;
+    this.#compacting = true;
+    try {
+      const floor = this.#autoFloor();
+      if (floor > this.#compacted) await this.compact(floor);
+    } catch (err) {
+      if (!this.#closed) console.error("Compaction failed:", err);
+    } finally {
+      this.#compacting = false;
     }
-    if (floor > this.#compacted) await this.compact(floor);
+  }
+
+  /** Binary search over the log (contiguous above the floor, times non-decreasing). */
+  #autoFloor(): number {
+    const byCount = this.#dispatched - this.#minRetained;
+    if (byCount <= this.#compacted) return this.#compacted;
+    const cutoff = Date.now() - this.#windowMs;
+    let lo = this.#compacted; // known old enough (or the floor itself)
+    let hi = byCount + 1; // exclusive
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      const at = this.#log.get(mid)?.at ?? 0;
+      if (at <= cutoff) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    for (const w of this.#watchers) w.stopped = true;
+    const watchers = [...this.#watchers.values()].flatMap((group) => [...group]);
     this.#watchers.clear();
+    for (const w of watchers) {
+      w.stopped = true;
+      try {
+        w.handlers.onError?.(closedError());
+      } catch (err) {
+        console.error("A watch error handler failed:", err);
+      }
+    }
+    await Promise.allSettled([...this.#inFlight]);
     await this.#env.flushed;
     await this.#env.close();
   }
