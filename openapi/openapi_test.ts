@@ -46,7 +46,9 @@ test("/openapi/v3 lists every document by hash; documents carry no prose and kee
   assert.is(cached.status, 304);
   assert.is((await api.handle(new Request("https://x/openapi/v3/apis/nope/v1")))!.status, 404);
   assert.is(await api.handle(new Request("https://x/api/v1")), undefined);
-  const v2 = (await api.handle(new Request("https://x/openapi/v2")))!;
+  const v2 = (await api.handle(new Request("https://x/openapi/v2", {
+    headers: { accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" },
+  })))!;
   assert.is(v2.headers.get("content-type"), "application/com.github.proto-openapi.spec.v2.v1.0+protobuf");
   const bytes = new Uint8Array(await v2.arrayBuffer());
   assert.equal([...bytes.slice(0, 5)], [0x0a, 3, 0x32, 0x2e, 0x30]); // swagger: "2.0"
