@@ -6,7 +6,13 @@
 import { badRequest } from "../machinery/status.ts";
 import type { KubeObject } from "../machinery/object_meta.ts";
 import { matchesLabels, parseLabelSelector } from "../machinery/labels.ts";
-import { fieldsOf, matchesFields, parseFieldSelector, supportedFieldLabels } from "../machinery/fields.ts";
+import {
+  fieldsOf,
+  matchesFields,
+  parseFieldSelector,
+  supportedFieldLabels,
+  unsupportedFieldLabelMessage,
+} from "../machinery/fields.ts";
 import type { ResourceInfo } from "../openapi/resources.ts";
 import { EVERYTHING, type ObjectFilter } from "./registry/resource_store.ts";
 
@@ -23,7 +29,7 @@ export function buildFilter(
     const supported = supportedFieldLabels(info.group, info.resource);
     for (const r of fields.requirements) {
       if (!supported.has(r.field)) {
-        throw badRequest(`field label not supported: ${r.field}`);
+        throw badRequest(unsupportedFieldLabelMessage(info.group, info.resource, r.field));
       }
       if (r.field === "metadata.name" && r.operator !== "!=") name = r.value;
     }

@@ -29,7 +29,7 @@ export function validateObjectMeta(obj: KubeObject, info: ResourceInfo): FieldEr
   if (meta.annotations !== undefined) {
     errors.push(...validateAnnotations(meta.annotations, "metadata.annotations"));
   }
-  if (meta.finalizers !== undefined) errors.push(...validateFinalizers(meta.finalizers, "metadata.finalizers"));
+  if (meta.finalizers !== undefined) errors.push(...validateFinalizers(meta.finalizers, "metadata.finalizers", { builtin: true }));
   return errors;
 }
 
