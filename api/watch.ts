@@ -118,7 +118,6 @@ export async function serveWatch(
     },
   }, new ByteLengthQueuingStrategy({ highWaterMark: MAX_BUFFERED_BYTES }));
 
-  req.signal?.addEventListener("abort", close);
   open?.add(close);
   try {
     watcher = await store.watch(namespace, {
