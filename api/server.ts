@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Store } from "../storage/store.ts";
-import { internalError, StatusError, unauthorized } from "../machinery/status.ts";
+import { internalError, shuttingDown, StatusError, unauthorized } from "../machinery/status.ts";
 import { parseRequestInfo } from "./request_info.ts";
 import { Registry } from "./registry/mod.ts";
 import { Discovery, aggregatedContentType, aggregatedVersionWanted } from "./discovery.ts";
@@ -53,7 +53,11 @@ export interface ApiServer {
   app: Hono;
   registry: Registry;
   fetch(req: Request): Promise<Response>;
-  /** Ends every open watch cleanly (clients then reconnect), as a shutting-down server does. */
+  /**
+   * Begins shutting down: every open watch ends cleanly and any request that comes after
+   * gets 429 with Retry-After, so clients retry against the next server instead of waiting
+   * on a connection that is about to vanish.
+   */
   closeWatches(): void;
 }
 
@@ -80,6 +84,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
   const discovery = new Discovery(registry);
   const isReady = options.isReady ?? (() => true);
   const watches = new Set<() => void>();
+  let closing = false;
   const app = new Hono();
 
   app.onError((err) => {
@@ -93,6 +98,12 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     const path = c.req.path;
     if (PUBLIC_PATHS.has(path) || path.startsWith("/readyz/") || path.startsWith("/livez/") || path.startsWith("/healthz/")) {
       return await next();
+    }
+    if (closing) {
+      const res = statusResponse(shuttingDown());
+      res.headers.set("retry-after", "5");
+      res.headers.set("connection", "close");
+      return res;
     }
     const header = c.req.header("authorization") ?? "";
     const m = /^Bearer\s+(.+)$/i.exec(header);
@@ -152,6 +163,7 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     registry,
     fetch: (req: Request) => Promise.resolve(app.fetch(req)),
     closeWatches: () => {
+      closing = true;
       for (const close of [...watches]) close();
     },
   };

@@ -427,4 +427,20 @@ t("discovery: aggregated v2 with its exact media type, and the legacy documents"
   assert.is(groups.body.kind, "APIGroupList");
 });
 
+t("a server shutting down ends its watches and refuses new requests with 429 and Retry-After", async (ctx) => {
+  const watch = await call(ctx, "GET", `${CMS}?watch=true`);
+  assert.is(watch.status, 200);
+  ctx.server.closeWatches();
+  const ended = await watch.text();
+  assert.is(ended, "");
+  const refused = await call(ctx, "GET", CMS);
+  assert.is(refused.status, 429);
+  assert.is(refused.headers.get("retry-after"), "5");
+  const body = await refused.json();
+  assert.equal([body.reason, body.message], ["TooManyRequests", "The apiserver is shutting down, please try again later."]);
+  const health = await ctx.server.fetch(new Request("https://x/livez"));
+  assert.is(health.status, 200);
+  await health.text();
+});
+
 t.run();

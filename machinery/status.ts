@@ -311,6 +311,13 @@ export function timeout(message: string): StatusError {
   return new StatusError(504, "Timeout", message);
 }
 
+/** 429 for any request that reaches a server that has begun to shut down. */
+export function shuttingDown(retryAfterSeconds = 5): StatusError {
+  return new StatusError(429, "TooManyRequests", "The apiserver is shutting down, please try again later.", {
+    retryAfterSeconds,
+  });
+}
+
 /** 503 ServiceUnavailable. */
 export function serviceUnavailable(message: string): StatusError {
   return new StatusError(503, "ServiceUnavailable", message);
