@@ -1,0 +1,48 @@
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { loadSchemas } from "./schema.ts";
+import { buildSchemaSet } from "./gen_schemas.ts";
+
+const SHARED = new URL("../../shared/k8s", import.meta.url).pathname;
+
+test("every served kind has a schema whose references all resolve", async () => {
+  const schemas = await loadSchemas();
+  for (const [group, version, kind] of [["", "v1", "Pod"], ["apps", "v1", "Deployment"], ["batch", "v1", "CronJob"], ["autoscaling", "v2", "HorizontalPodAutoscaler"], ["apiextensions.k8s.io", "v1", "CustomResourceDefinition"]]) {
+    const root = schemas.forKind(group, version, kind);
+    assert.ok(root?.properties?.metadata, `${kind} has metadata`);
+  }
+  assert.is(schemas.forKind("", "v1", "NoSuchKind"), undefined);
+});
+
+test("markers that merging needs are kept: merge keys, list types, map types, int-or-string, quantities", async () => {
+  const s = await loadSchemas();
+  const containers = s.child(s.forKind("", "v1", "Pod"), "spec")!.properties!.containers;
+  assert.equal([containers.listType, containers.listMapKeys, containers.patchStrategy, containers.patchMergeKey], ["map", ["name"], "merge", "name"]);
+  assert.is(s.child(containers, "name"), undefined, "a list has no child by key");
+  const container = s.element(containers)!;
+  const ports = container.properties!.ports;
+  assert.equal(ports.listMapKeys, ["containerPort", "protocol"]);
+  assert.is(s.element(ports)!.properties!.protocol.default, "TCP");
+  assert.is(s.element(ports)!.properties!.containerPort.default, undefined, "zero values are not defaults");
+  const volumes = s.child(s.forKind("", "v1", "Pod"), "spec")!.properties!.volumes;
+  assert.is(volumes.patchStrategy, "merge,retainKeys");
+  const selector = s.resolve(s.child(s.forKind("apps", "v1", "Deployment"), "spec")!.properties!.selector)!;
+  assert.is(selector.mapType, "atomic");
+  const probe = s.resolve(container.properties!.livenessProbe)!;
+  const port = s.child(s.child(probe, "httpGet"), "port")!;
+  assert.ok(port.intOrString);
+  const limits = s.child(s.child(container, "resources"), "limits")!;
+  assert.is(limits.format, "quantity");
+  const text = JSON.stringify(await buildSchemaSet(SHARED));
+  assert.not.match(text, /"description"/);
+});
+
+test("generation is deterministic", async () => {
+  const a = JSON.stringify(await buildSchemaSet(SHARED));
+  const b = JSON.stringify(await buildSchemaSet(SHARED));
+  assert.is(a, b);
+  const committed = await Deno.readTextFile(new URL("./generated/schemas.json", import.meta.url));
+  assert.is(committed, a + "\n");
+});
+
+test.run();
