@@ -19,6 +19,7 @@ import type { DeleteOptionsBody, ListParams, ResourceStore } from "./registry/re
 import {
   decodeJsonObject,
   decodeObjectBody,
+  decodeObjectBodyWithSource,
   negotiateOutput,
   type OutputFormat,
   parseMediaTypes,
@@ -28,6 +29,16 @@ import { encodeResponse, jsonResponse, partialObjectMetadata, toTable } from "./
 import { buildFilter } from "./filter.ts";
 import { serveWatch } from "./watch.ts";
 import { reviewFor } from "./reviews.ts";
+import { getScale, writeScale } from "./scale.ts";
+import { type BodyKind, checkObjectBody, checkPatchedObject } from "./typed_body.ts";
+import {
+  type FieldValidation,
+  fieldValidationOf,
+  jsonFieldProblems,
+  jsonPatchFieldProblems,
+  warningHeader,
+} from "../openapi/field_validation.ts";
+import { loadSchemas, type Schemas } from "../openapi/schema.ts";
 
 /** Resources whose delete answers with the object rather than a Status, as upstream's do. */
 const RETURNS_DELETED_OBJECT = new Set([
@@ -100,6 +111,50 @@ function encodeObject(
   return encodeResponse(obj, format, status);
 }
 
+/** The response with `Warning` headers for `warnings`, if any. */
+function withWarnings(res: Response, warnings: string[]): Response {
+  if (warnings.length) res.headers.set("warning", warningHeader(warnings));
+  return res;
+}
+
+/** A patch of one of the accepted types, ready to apply, with what its text itself showed. */
+interface PreparedPatch {
+  apply(current: KubeObject): KubeObject;
+  /** Repeated fields (and, for JSON patch, unknown operation fields) in the patch text. */
+  problems: string[];
+}
+
+function patchFunction(contentType: string, text: string, validation: FieldValidation, schemas: Schemas): PreparedPatch {
+  if (contentType === PATCH_TYPES.merge) {
+    const patch = decodeJsonObject(text);
+    return {
+      apply: (current) => applyMergePatch(current, patch) as KubeObject,
+      problems: validation === "Ignore" ? [] : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
+    };
+  }
+  if (contentType === PATCH_TYPES.json) {
+    let ops: unknown;
+    try {
+      ops = JSON.parse(text);
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${(err as Error).message}`);
+    }
+    if (!Array.isArray(ops)) throw badRequest("error decoding patch: a JSON patch must be a list of operations");
+    return {
+      apply: (current) => {
+        try {
+          return applyJsonPatch(current, ops) as KubeObject;
+        } catch (err) {
+          if (err instanceof JsonPatchError) throw new StatusError(422, "Invalid", err.message, {});
+          throw err;
+        }
+      },
+      problems: validation === "Ignore" ? [] : jsonPatchFieldProblems(text, schemas),
+    };
+  }
+  throw unsupportedMediaType(contentType, [PATCH_TYPES.json, PATCH_TYPES.merge]);
+}
+
 /** Dispatches one resource request. */
 export async function handleResource(
   req: Request,
@@ -120,7 +175,7 @@ export async function handleResource(
     const sub = ri.subresources.find((s) => s.name === subresource);
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
-    if (!["status", "finalize"].includes(subresource)) {
+    if (!["status", "finalize", "scale"].includes(subresource)) {
       throw new StatusError(
         404,
         "NotFound",
@@ -137,6 +192,7 @@ export async function handleResource(
     throw methodNotSupported(gr, verb === "create" ? "create" : verb);
   }
   const ns = ri.namespaced ? info.namespace : "";
+  const bodyKind: BodyKind = { group: ri.group, version: ri.version, kind: ri.kind };
 
   const review = reviewFor(ri.group, ri.resource);
   if (review && verb === "create") {
@@ -145,6 +201,8 @@ export async function handleResource(
     store.checkTypeMeta(body);
     return encodeResponse(review(body, ctx.token ?? ""), format, 201);
   }
+
+  if (subresource === "scale") return await handleScale(req, url, store, ns, info.name, verb);
 
   switch (verb) {
     case "get": {
@@ -185,51 +243,41 @@ export async function handleResource(
     }
     case "create": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
-      const body = await decodeObjectBody(req.headers.get("content-type"), await readBody(req));
-      const created = await store.create(ns, body as KubeObject, { dryRun: isDryRun(url) });
-      return encodeObject(store, created, format, url, 201);
+      const validation = fieldValidationOf(url.searchParams);
+      const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
+      store.checkTypeMeta(body.object as KubeObject);
+      const warnings = checkObjectBody(await loadSchemas(), body, bodyKind, validation);
+      const created = await store.create(ns, body.object as KubeObject, { dryRun: isDryRun(url) });
+      return withWarnings(encodeObject(store, created, format, url, 201), warnings);
     }
     case "update": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
-      const body = await decodeObjectBody(req.headers.get("content-type"), await readBody(req));
-      const { object, created } = await store.update(ns, info.name, body as KubeObject, {
+      const validation = fieldValidationOf(url.searchParams);
+      const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
+      store.checkTypeMeta(body.object as KubeObject);
+      const warnings = checkObjectBody(await loadSchemas(), body, bodyKind, validation);
+      const { object, created } = await store.update(ns, info.name, body.object as KubeObject, {
         dryRun: isDryRun(url),
         subresource,
       });
-      return encodeObject(store, object, format, url, created ? 201 : 200);
+      return withWarnings(encodeObject(store, object, format, url, created ? 201 : 200), warnings);
     }
     case "patch": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+      const validation = fieldValidationOf(url.searchParams);
+      const schemas = await loadSchemas();
       const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
-      const bytes = await readBody(req);
-      const text = new TextDecoder().decode(bytes);
-      let apply: (current: KubeObject) => KubeObject;
-      if (contentType === PATCH_TYPES.merge) {
-        const patch = decodeJsonObject(text);
-        apply = (current) => applyMergePatch(current, patch) as KubeObject;
-      } else if (contentType === PATCH_TYPES.json) {
-        let ops: unknown;
-        try {
-          ops = JSON.parse(text);
-        } catch (err) {
-          throw badRequest(`error decoding patch: ${(err as Error).message}`);
+      const text = new TextDecoder().decode(await readBody(req));
+      const patch = patchFunction(contentType, text, validation, schemas);
+      let warnings: string[] = [];
+      const patched = await store.patch(ns, info.name, (current) => {
+        const next = patch.apply(current);
+        if (next && typeof next === "object" && !Array.isArray(next)) {
+          warnings = checkPatchedObject(schemas, next, bodyKind, validation, patch.problems);
         }
-        if (!Array.isArray(ops)) throw badRequest("error decoding patch: a JSON patch must be a list of operations");
-        apply = (current) => {
-          try {
-            return applyJsonPatch(current, ops) as KubeObject;
-          } catch (err) {
-            if (err instanceof JsonPatchError) {
-              throw new StatusError(422, "Invalid", err.message, {});
-            }
-            throw err;
-          }
-        };
-      } else {
-        throw unsupportedMediaType(contentType, [PATCH_TYPES.json, PATCH_TYPES.merge]);
-      }
-      const patched = await store.patch(ns, info.name, apply, { dryRun: isDryRun(url), subresource });
-      return encodeObject(store, patched, format, url);
+        return next;
+      }, { dryRun: isDryRun(url), subresource });
+      return withWarnings(encodeObject(store, patched, format, url), warnings);
     }
     case "delete": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
@@ -266,6 +314,40 @@ export async function handleResource(
     }
   }
   throw notFound(gr, info.name);
+}
+
+/** GET, PUT and PATCH of a `scale` subresource. */
+async function handleScale(
+  req: Request,
+  url: URL,
+  store: ResourceStore,
+  ns: string,
+  name: string,
+  verb: string,
+): Promise<Response> {
+  const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+  const scaleKind: BodyKind = { group: "autoscaling", version: "v1", kind: "Scale" };
+  const validation = fieldValidationOf(url.searchParams);
+  const schemas = await loadSchemas();
+  const dryRun = isDryRun(url);
+  if (verb === "get") return encodeResponse(await getScale(store, ns, name), format);
+  if (verb === "update") {
+    const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
+    const scale = body.object as KubeObject;
+    store.checkTypeMeta(scale, { kind: "Scale", apiVersion: "autoscaling/v1" });
+    const warnings = checkObjectBody(schemas, body, scaleKind, validation);
+    return withWarnings(encodeResponse(await writeScale(store, ns, name, () => scale, { dryRun }), format), warnings);
+  }
+  const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
+  const text = new TextDecoder().decode(await readBody(req));
+  const patchScale = patchFunction(contentType, text, validation, schemas);
+  let warnings: string[] = [];
+  const scale = await writeScale(store, ns, name, (current) => {
+    const next = patchScale.apply(current);
+    warnings = checkPatchedObject(schemas, next, scaleKind, validation, patchScale.problems);
+    return next;
+  }, { dryRun });
+  return withWarnings(encodeResponse(scale, format), warnings);
 }
 
 /** DeleteOptions from the body (JSON/YAML/protobuf) and the query, query winning where both say. */

@@ -138,6 +138,57 @@ export function decodeYamlObject(text: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/**
+ * Keys repeated within one YAML mapping, worded as upstream's YAML decoder reports them:
+ * `line 5: key "name" already set in map` (lines counted from 1).
+ */
+export function yamlDuplicateKeys(text: string): string[] {
+  const lines = new YAML.LineCounter();
+  const doc = YAML.parseDocument(text, { uniqueKeys: false, lineCounter: lines });
+  const found: { offset: number; text: string }[] = [];
+  const visit = (node: unknown): void => {
+    if (YAML.isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = YAML.isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) {
+            const offset = (pair.key as YAML.Scalar).range?.[0] ?? 0;
+            found.push({ offset, text: `line ${lines.linePos(offset).line}: key ${JSON.stringify(key)} already set in map` });
+          }
+          seen.add(key);
+        }
+        visit(pair.value);
+      }
+    } else if (YAML.isSeq(node)) {
+      for (const item of node.items) visit(item);
+    }
+  };
+  visit(doc.contents);
+  return found.sort((a, b) => a.offset - b.offset).map((f) => f.text);
+}
+
+/** A decoded object body with the form it came in, and its text for JSON and YAML. */
+export interface DecodedBody {
+  object: Record<string, unknown>;
+  format: "json" | "yaml" | "protobuf";
+  text: string;
+}
+
+/** Decodes an object body by its Content-Type, keeping its text for field validation. */
+export async function decodeObjectBodyWithSource(contentType: string | null, body: Uint8Array): Promise<DecodedBody> {
+  const type = parseMediaTypes(contentType)[0]?.type ?? JSON_TYPE;
+  if (type === JSON_TYPE || type === "*/*") {
+    const text = decoder.decode(body);
+    return { object: decodeJsonObject(text), format: "json", text };
+  }
+  if (type === YAML_TYPE || type === "application/x-yaml" || type === "text/yaml") {
+    const text = decoder.decode(body);
+    return { object: decodeYamlObject(text), format: "yaml", text };
+  }
+  return { object: await decodeObjectBody(contentType, body), format: "protobuf", text: "" };
+}
+
 /** The media types an object body (POST/PUT) may be sent in. */
 export const OBJECT_BODY_TYPES = [JSON_TYPE, YAML_TYPE, PROTOBUF_TYPE];
 

@@ -69,6 +69,12 @@ export class Schemas {
     return name ? this.#set.definitions[name] : undefined;
   }
 
+  /** A reference to the root schema of a kind (keeps the definition's name), or undefined. */
+  refForKind(group: string, version: string, kind: string): SchemaNode | undefined {
+    const name = this.#set.kinds[gvkKey(group, version, kind)];
+    return name ? { ref: name } : undefined;
+  }
+
   /** The definition `name`, or undefined. */
   definition(name: string): SchemaNode | undefined {
     return this.#set.definitions[name];
