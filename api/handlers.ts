@@ -344,7 +344,9 @@ async function handleScale(
   let warnings: string[] = [];
   const scale = await writeScale(store, ns, name, (current) => {
     const next = patchScale.apply(current);
-    warnings = checkPatchedObject(schemas, next, scaleKind, validation, patchScale.problems);
+    if (next && typeof next === "object" && !Array.isArray(next)) {
+      warnings = checkPatchedObject(schemas, next, scaleKind, validation, patchScale.problems);
+    }
     return next;
   }, { dryRun });
   return withWarnings(encodeResponse(scale, format), warnings);

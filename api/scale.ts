@@ -4,7 +4,7 @@
  * the parent's `spec.replicas`.
  */
 
-import { conflict, field, invalid } from "../machinery/status.ts";
+import { badRequest, conflict, field, invalid } from "../machinery/status.ts";
 import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
 import {
   type LabelSelectorObject,
@@ -74,6 +74,9 @@ export async function writeScale(
 ): Promise<KubeObject> {
   const parent = await store.patch(namespace, name, (current) => {
     const wanted = change(scaleOf(current, store.info.resource));
+    if (wanted === null || typeof wanted !== "object" || Array.isArray(wanted)) {
+      throw badRequest("the patch produced an object that is not a JSON object");
+    }
     const meta = metaOf(wanted);
     const rv = meta.resourceVersion;
     if (rv && rv !== metaOf(current).resourceVersion) {
