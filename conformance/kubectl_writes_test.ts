@@ -130,7 +130,7 @@ for (const client of CLIENTS) {
     assert.is(web.spec.replicas, 5);
 
     const { metadata: _m, status: _s, ...rest } = web;
-    const replacement = { ...rest, metadata: { name: "web", namespace: ns, labels: { app: "web", replaced: "yes" } } };
+    const replacement: Json = { ...rest, metadata: { name: "web", namespace: ns, labels: { app: "web", replaced: "yes" } } };
     replacement.spec.replicas = 1;
     const path = await file("replace.json", JSON.stringify(replacement));
     assert.match(await ok(server, ["replace", "-f", path]), "deployment.apps/web replaced");
