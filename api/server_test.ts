@@ -443,4 +443,17 @@ t("a server shutting down ends its watches and refuses new requests with 429 and
   await health.text();
 });
 
+t("PUT creates a missing object only for kinds that allow it (leases yes, configmaps no)", async (ctx) => {
+  const lease = await json(call(ctx, "PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/l1", {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata: { name: "l1" },
+    spec: { holderIdentity: "a" },
+  }));
+  assert.is(lease.status, 201);
+  assert.is(lease.body.spec.holderIdentity, "a");
+  const cm = await json(call(ctx, "PUT", `${CMS}/c1`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1" } }));
+  assert.is(cm.status, 404);
+});
+
 t.run();

@@ -1,6 +1,7 @@
 /**
  * Starts the API server process: opens the store, makes or reuses certificates and the admin
- * token, bootstraps the system namespaces, and serves HTTPS (HTTP/2 and HTTP/1.1).
+ * token, bootstraps the system namespaces and the `kubernetes` Service, and serves HTTPS
+ * (HTTP/2 and HTTP/1.1).
  */
 
 import { openLmdbStore } from "../storage/mod.ts";
@@ -9,7 +10,10 @@ import { createApiServer } from "../api/server.ts";
 import { loadOpenApi } from "../openapi/serve.ts";
 import { NamespaceDeleter } from "../api/registry/namespace_deleter.ts";
 import { isStatusError } from "../machinery/status.ts";
+import { jsonEqual, type KubeObject, rfc3339 } from "../machinery/object_meta.ts";
 import type { Registry } from "../api/registry/mod.ts";
+import { repairServiceAllocations } from "../api/registry/strategies/services.ts";
+import { parseIPv4 } from "../api/registry/allocators/ip_allocator.ts";
 import type { ServerFlags } from "./flags.ts";
 
 /** The namespaces every cluster starts with. */
@@ -25,6 +29,170 @@ export async function bootstrapNamespaces(registry: Registry): Promise<void> {
       if (!isStatusError(err, "AlreadyExists")) throw err;
     }
   }
+}
+
+/**
+ * Makes the cluster IP and node port allocators agree with the stored Services: frees what a
+ * crash between allocating and storing left behind, marks what Services hold. Run it before
+ * serving.
+ */
+export async function repairAllocations(registry: Registry): Promise<void> {
+  const { items } = await registry.mustGet("", "services").list("");
+  const result = await repairServiceAllocations(items, registry.serviceAllocators);
+  const freed = [...result.ipsReleased, ...result.portsFreed];
+  if (freed.length) console.error(`kubedeno: freed leaked service allocations: ${freed.join(", ")}`);
+}
+
+export interface KubernetesServiceOptions {
+  /** The IP clients reach this API server at (the `kubernetes` endpoints). */
+  address: string;
+  /** The port this API server serves on (the Service's targetPort, the endpoints' port). */
+  port: number;
+}
+
+const DEFAULT_SERVICE_CIDR_NAME = "kubernetes";
+
+/**
+ * The in-cluster face of the API server, as kube-apiserver keeps it: the default ServiceCIDR,
+ * the `kubernetes` Service in `default` on the first IP of the service range (created when
+ * missing, never changed), and its Endpoints and EndpointSlice pointing at this server (made to
+ * follow the current address and port).
+ */
+export async function bootstrapKubernetesService(
+  registry: Registry,
+  options: KubernetesServiceOptions,
+): Promise<void> {
+  const ips = registry.serviceAllocators.ips;
+  await ensureServiceCidr(registry, ips.cidr);
+  const services = registry.mustGet("", "services");
+  try {
+    await services.get("default", "kubernetes");
+  } catch (err) {
+    if (!isStatusError(err, "NotFound")) throw err;
+    await services.create("default", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: {
+        name: "kubernetes",
+        namespace: "default",
+        labels: { component: "apiserver", provider: "kubernetes" },
+      },
+      spec: {
+        ports: [{ name: "https", port: 443, protocol: "TCP", targetPort: options.port }],
+        clusterIP: ips.firstAddress,
+        clusterIPs: [ips.firstAddress],
+        ipFamilyPolicy: "SingleStack",
+        internalTrafficPolicy: "Cluster",
+        sessionAffinity: "None",
+        type: "ClusterIP",
+      },
+    });
+  }
+  const port = { name: "https", port: options.port, protocol: "TCP" };
+  await ensureObject(registry, "", "endpoints", {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: {
+      name: "kubernetes",
+      namespace: "default",
+      labels: { "endpointslice.kubernetes.io/skip-mirror": "true" },
+    },
+    subsets: [{ addresses: [{ ip: options.address }], ports: [port] }],
+  }, ["subsets"]);
+  await ensureObject(registry, "discovery.k8s.io", "endpointslices", {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: {
+      name: "kubernetes",
+      namespace: "default",
+      labels: { "kubernetes.io/service-name": "kubernetes" },
+    },
+    addressType: "IPv4",
+    endpoints: [{ addresses: [options.address], conditions: { ready: true } }],
+    ports: [port],
+  }, ["addressType", "endpoints", "ports"]);
+}
+
+/** Creates `want` in `default`, or brings the `fields` and labels of the stored one to it. */
+async function ensureObject(
+  registry: Registry,
+  group: string,
+  resource: string,
+  want: KubeObject,
+  fields: string[],
+): Promise<void> {
+  const store = registry.mustGet(group, resource);
+  const name = want.metadata!.name!;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    let current: KubeObject;
+    try {
+      current = await store.get("default", name);
+    } catch (err) {
+      if (!isStatusError(err, "NotFound")) throw err;
+      try {
+        await store.create("default", structuredClone(want));
+        return;
+      } catch (createErr) {
+        if (isStatusError(createErr, "AlreadyExists")) continue;
+        throw createErr;
+      }
+    }
+    const labels = { ...current.metadata?.labels, ...want.metadata?.labels };
+    const next: KubeObject = { ...current, metadata: { ...current.metadata, labels } };
+    for (const f of fields) next[f] = want[f];
+    if (jsonEqual(next, current)) return;
+    try {
+      await store.update("default", name, next);
+      return;
+    } catch (err) {
+      if (!isStatusError(err, "Conflict")) throw err;
+    }
+  }
+}
+
+/** The `kubernetes` ServiceCIDR naming the service range, Ready. */
+async function ensureServiceCidr(registry: Registry, cidr: string): Promise<void> {
+  const store = registry.mustGet("networking.k8s.io", "servicecidrs");
+  let current: KubeObject;
+  try {
+    current = await store.get("", DEFAULT_SERVICE_CIDR_NAME);
+  } catch (err) {
+    if (!isStatusError(err, "NotFound")) throw err;
+    try {
+      current = await store.create("", {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "ServiceCIDR",
+        metadata: { name: DEFAULT_SERVICE_CIDR_NAME },
+        spec: { cidrs: [cidr] },
+      });
+    } catch (createErr) {
+      if (!isStatusError(createErr, "AlreadyExists")) throw createErr;
+      current = await store.get("", DEFAULT_SERVICE_CIDR_NAME);
+    }
+  }
+  const status = (current.status ?? {}) as { conditions?: Array<{ type?: string }> };
+  const cidrs = (current.spec as { cidrs?: string[] } | undefined)?.cidrs ?? [];
+  if (current.metadata?.deletionTimestamp || cidrs.length !== 1 || cidrs[0] !== cidr) return;
+  if ((status.conditions ?? []).some((c) => c.type === "Ready")) return;
+  await store.update("", DEFAULT_SERVICE_CIDR_NAME, {
+    ...current,
+    status: {
+      conditions: [{
+        type: "Ready",
+        status: "True",
+        lastTransitionTime: rfc3339(),
+        reason: "",
+        message: "Kubernetes default Service CIDR is ready",
+      }],
+    },
+  }, { subresource: "status" }).catch((err) => {
+    if (!isStatusError(err, "Conflict")) throw err;
+  });
+}
+
+/** The IP the `kubernetes` endpoints name: the bind address when it is one, else 127.0.0.1. */
+export function endpointAddress(host: string): string {
+  return parseIPv4(host) !== undefined && host !== "0.0.0.0" ? host : "127.0.0.1";
 }
 
 function kubeconfigHost(bind: string): string {
@@ -53,6 +221,7 @@ export async function runApiServer(flags: ServerFlags): Promise<void> {
     isReady: () => ready,
   });
   await bootstrapNamespaces(server.registry);
+  await repairAllocations(server.registry);
   const deleter = new NamespaceDeleter(server.registry);
   await deleter.start();
 
@@ -67,6 +236,10 @@ export async function runApiServer(flags: ServerFlags): Promise<void> {
       port = (addr as Deno.NetAddr).port;
     },
   }, server.fetch);
+  port = httpServer.addr.port;
+  await bootstrapKubernetesService(server.registry, { address: endpointAddress(host), port }).catch((err) => {
+    console.error("kubedeno: creating the kubernetes Service failed:", (err as Error).message);
+  });
   ready = true;
   const ms = (performance.now() - started).toFixed(0);
   console.error(`kubedeno: serving on https://${host}:${port} (ready in ${ms} ms)`);

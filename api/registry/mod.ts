@@ -10,6 +10,7 @@ import { forbidden, isStatusError, notFound } from "../../machinery/status.ts";
 import { defaultKeyPrefix, type NamespaceAdmission, ResourceStore } from "./resource_store.ts";
 import { strategyFor } from "./strategies.ts";
 import { converterFor } from "./conversion.ts";
+import { createServiceAllocators, type ServiceAllocators } from "./strategies/services.ts";
 
 export interface GroupVersions {
   /** "" for the core group. */
@@ -33,11 +34,14 @@ export function compareVersions(a: string, b: string): number {
 
 export class Registry {
   readonly resources: ResourceInfo[];
+  /** Where Services get their cluster IPs and node ports (state kept in the store). */
+  readonly serviceAllocators: ServiceAllocators;
   readonly #stores = new Map<string, ResourceStore>();
   readonly #groups: GroupVersions[];
 
   constructor(store: Store, resources: ResourceInfo[] = RESOURCES) {
     this.resources = resources;
+    this.serviceAllocators = createServiceAllocators(store);
     const admitNamespace: NamespaceAdmission = async (namespace, info, name) => {
       let ns;
       try {
@@ -77,7 +81,7 @@ export class Registry {
         `${info.group}/${info.version}/${info.resource}`,
         new ResourceStore({
           info,
-          strategy: strategyFor(info.group, info.resource, pods),
+          strategy: strategyFor(info.group, info.resource, pods, this.serviceAllocators),
           store,
           keyPrefix,
           admitNamespace,

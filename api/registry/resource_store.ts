@@ -26,7 +26,7 @@ import {
 } from "../../machinery/object_meta.ts";
 import { isStorageError, type KeyValue, type Store, type WatchEvent, type Watcher } from "../../storage/store.ts";
 import type { ResourceInfo } from "../../openapi/resources.ts";
-import { specOf, type Strategy, type StrategyContext } from "./strategy.ts";
+import { type Reservation, specOf, type Strategy, type StrategyContext } from "./strategy.ts";
 import { decodeContinue, encodeContinue } from "./continue_token.ts";
 import type { Converter } from "./conversion.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "./meta_validation.ts";
@@ -60,6 +60,8 @@ export interface ListResult {
 export interface WriteOptions {
   dryRun?: boolean;
   subresource?: string;
+  /** Let an update of a missing object create it (PUT of kinds that allow it, server-side apply). */
+  allowCreate?: boolean;
 }
 
 export interface DeleteOptionsBody {
@@ -252,19 +254,46 @@ export class ResourceStore {
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errors.length) throw this.#invalid(meta.name ?? "", errors);
-    if (options.dryRun) {
-      const existing = await this.#store.get(this.key(namespace, meta.name!));
-      if (existing) throw alreadyExists(this.#gr, meta.name!);
-      return obj;
-    }
+    const reservation = await this.strategy.beforeCreate?.(obj, { ...ctx, dryRun: !!options.dryRun });
+    return this.#reserved(reservation, async () => {
+      if (options.dryRun) {
+        const existing = await this.#store.get(this.key(namespace, meta.name!));
+        if (existing) throw alreadyExists(this.#gr, meta.name!);
+        return obj;
+      }
+      try {
+        const kv = await this.#store.create(this.key(namespace, meta.name!), this.#toStorage(obj));
+        meta.resourceVersion = String(kv.modRevision);
+        return obj;
+      } catch (err) {
+        if (isStorageError(err, "KeyExists")) throw alreadyExists(this.#gr, meta.name!);
+        throw err;
+      }
+    });
+  }
+
+  /** Runs `write`, then commits `reservation`; rolls it back instead when `write` throws. */
+  async #reserved<T>(reservation: Reservation | undefined, write: () => Promise<T>): Promise<T> {
+    let result: T;
     try {
-      const kv = await this.#store.create(this.key(namespace, meta.name!), this.#toStorage(obj));
-      meta.resourceVersion = String(kv.modRevision);
-      return obj;
+      result = await write();
     } catch (err) {
-      if (isStorageError(err, "KeyExists")) throw alreadyExists(this.#gr, meta.name!);
+      await reservation?.rollback();
       throw err;
     }
+    await reservation?.commit();
+    return result;
+  }
+
+  /** Tells the strategy that `kv` left storage; its failures are logged, never returned. */
+  async #deleted(kv: KeyValue): Promise<KubeObject> {
+    const object = this.#fromStorage(kv);
+    if (this.strategy.afterDelete) {
+      await this.strategy.afterDelete(object, this.#ctx()).catch((err) => {
+        console.error(`${this.#gr.resource} ${metaOf(object).name}: cleanup after delete failed:`, err);
+      });
+    }
+    return object;
   }
 
   /**
@@ -399,32 +428,48 @@ export class ResourceStore {
     tryUpdate: (current: KubeObject | undefined) => { object: KubeObject } | { create: KubeObject },
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
+    const beforeUpdate = (obj: KubeObject, old: KubeObject) =>
+      this.strategy.beforeUpdate?.(obj, old, { ...this.#ctx(options.subresource), dryRun: !!options.dryRun });
     if (options.dryRun) {
       const kv = await this.#store.get(key);
-      const result = tryUpdate(kv ? this.#fromStorage(kv) : undefined);
+      const old = kv ? this.#fromStorage(kv) : undefined;
+      const result = tryUpdate(old);
       if ("create" in result) return { object: await this.create(namespace, result.create, options), created: true };
+      await (await beforeUpdate(result.object, old!))?.commit();
       return { object: result.object, created: false };
     }
     let createRequested: KubeObject | undefined;
+    let reservation: Reservation | undefined;
     try {
-      const kv = await this.#store.guaranteedUpdate<KubeObject>(key, (current) => {
+      const kv = await this.#store.guaranteedUpdate<KubeObject>(key, async (current) => {
         createRequested = undefined;
-        const result = tryUpdate(current ? this.#fromStorage(current) : undefined);
+        // A retry on a newer object: what the last attempt reserved is not needed.
+        await reservation?.rollback();
+        reservation = undefined;
+        const old = current ? this.#fromStorage(current) : undefined;
+        const result = tryUpdate(old);
         if ("create" in result) {
           createRequested = result.create;
           // Abort the update: the create path below takes over.
           throw new CreateInstead();
         }
+        reservation = await beforeUpdate(result.object, old!);
         return this.#toStorage(result.object);
-      });
+      }, { allowCreate: options.allowCreate ?? this.strategy.allowCreateOnUpdate });
+      await reservation?.commit();
+      reservation = undefined;
       const object = this.#fromStorage(kv);
       if (this.#shouldDeleteAfterUpdate(object)) {
-        await this.#store.delete(key, { expectedModRevision: kv.modRevision }).catch((err) => {
-          if (!isStorageError(err, "KeyNotFound") && !isStorageError(err, "Conflict")) throw err;
-        });
+        await this.#store.delete(key, { expectedModRevision: kv.modRevision }).then(
+          (gone) => this.#deleted(gone),
+          (err) => {
+            if (!isStorageError(err, "KeyNotFound") && !isStorageError(err, "Conflict")) throw err;
+          },
+        );
       }
       return { object, created: false };
     } catch (err) {
+      await reservation?.rollback();
       if (err instanceof CreateInstead && createRequested) {
         return { object: await this.create(namespace, createRequested, options), created: true };
       }
@@ -468,7 +513,7 @@ export class ResourceStore {
         if (dryRun) return { object: current, deleted: true };
         try {
           const deleted = await this.#store.delete(key, { expectedModRevision: kv.modRevision });
-          return { object: this.#fromStorage(deleted), deleted: true };
+          return { object: await this.#deleted(deleted), deleted: true };
         } catch (err) {
           if (isStorageError(err, "Conflict") && attempt < 100) continue;
           if (isStorageError(err, "KeyNotFound")) throw this.#notFound(name);

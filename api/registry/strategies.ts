@@ -6,6 +6,7 @@
 import { field, type FieldError, forbidden } from "../../machinery/status.ts";
 import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
 import type { Strategy } from "./strategy.ts";
+import { type ServiceAllocators, serviceStrategy } from "./strategies/services.ts";
 
 /** Kinds whose `metadata.generation` counts spec changes, as upstream's strategies keep it. */
 const TRACKS_GENERATION = new Set([
@@ -153,9 +154,15 @@ export const secretStrategy: Strategy = {
 };
 
 /** The strategy for `group/resource`, from the table above and the special kinds. */
-export function strategyFor(group: string, resource: string, pods: PodStrategyOptions): Strategy {
+export function strategyFor(
+  group: string,
+  resource: string,
+  pods: PodStrategyOptions,
+  services?: ServiceAllocators,
+): Strategy {
   const gr = `${group}/${resource}`;
   if (gr === "/pods") return { ...podStrategy(pods) };
+  if (gr === "/services" && services) return serviceStrategy(services);
   if (gr === "/namespaces") return namespaceStrategy;
   if (gr === "/secrets") return secretStrategy;
   return {

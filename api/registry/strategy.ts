@@ -15,6 +15,19 @@ export interface StrategyContext {
   subresource: string;
   /** Current time in ms since the epoch. */
   now: number;
+  /** For the write hooks: the request is a dry run (`dryRun=All`), nothing may outlive it. */
+  dryRun?: boolean;
+}
+
+/**
+ * What a write hook reserved outside the object (an IP, a port) for a write in progress. The
+ * store calls `commit` once the object is stored (or the dry run is answered) and `rollback`
+ * when the write fails or is retried on a newer object. Both are best effort: they log rather
+ * than throw.
+ */
+export interface Reservation {
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
 }
 
 export interface DeleteRequest {
@@ -48,6 +61,19 @@ export interface Strategy {
   checkDelete?(stored: KubeObject, ctx: StrategyContext): void;
   /** Called on the object when it is first marked for deletion (a namespace turns Terminating). */
   markDeleted?(obj: KubeObject, ctx: StrategyContext): void;
+  /**
+   * Runs after validation, just before a new object is stored (dry runs too, with `ctx.dryRun`):
+   * reserves what the object needs from outside itself and may fill it in (a Service's cluster
+   * IP). Throws a StatusError to refuse.
+   */
+  beforeCreate?(obj: KubeObject, ctx: StrategyContext): Promise<Reservation | undefined>;
+  /** Like `beforeCreate`, for a change of the stored `old` into `obj` (main resource and subresources). */
+  beforeUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): Promise<Reservation | undefined>;
+  /**
+   * Called once an object is really gone from storage (a delete, the last finalizer removed, a
+   * namespace emptied), never for dry runs: frees what it held. Errors are logged, not returned.
+   */
+  afterDelete?(obj: KubeObject, ctx: StrategyContext): Promise<void>;
 }
 
 /** The part of an object that is neither metadata nor status, for generation tracking. */
