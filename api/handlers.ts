@@ -20,6 +20,7 @@ import {
   decodeJsonObject,
   decodeObjectBody,
   decodeObjectBodyWithSource,
+  decodeYamlObject,
   negotiateOutput,
   type OutputFormat,
   parseMediaTypes,
@@ -39,6 +40,15 @@ import {
   warningHeader,
 } from "../openapi/field_validation.ts";
 import { loadSchemas, type Schemas } from "../openapi/schema.ts";
+import {
+  checkName,
+  FieldManager,
+  ignoreManagedFieldsTimestamps,
+  managerOrUserAgent,
+  validateWriteOptions,
+  type WriteVerb,
+} from "./fieldmanager/mod.ts";
+import type { ChangeTracker } from "./registry/resource_store.ts";
 
 /** Resources whose delete answers with the object rather than a Status, as upstream's do. */
 const RETURNS_DELETED_OBJECT = new Set([
@@ -88,7 +98,9 @@ function listParams(url: URL): ListParams & { labelSelector?: string; fieldSelec
 function isDryRun(url: URL): boolean {
   const values = url.searchParams.getAll("dryRun");
   for (const v of values) {
-    if (v !== "All" && v !== "") throw badRequest(`Invalid dry run value: ${JSON.stringify(v)}: valid values are "All"`);
+    if (v !== "All" && v !== "") {
+      throw badRequest(`Invalid dry run value: ${JSON.stringify(v)}: valid values are "All"`);
+    }
   }
   return values.includes("All");
 }
@@ -111,10 +123,66 @@ function encodeObject(
   return encodeResponse(obj, format, status);
 }
 
+let fieldManagerLoad: Promise<FieldManager> | undefined;
+
+/** The field manager over the built-in schemas, made once. */
+function fieldManager(): Promise<FieldManager> {
+  fieldManagerLoad ??= loadSchemas().then((schemas) => new FieldManager(schemas));
+  return fieldManagerLoad;
+}
+
+/** What a write needs to record managed fields: who writes, which kind, where. */
+interface WriteContext {
+  fm: FieldManager;
+  manager: string;
+  target: { group: string; version: string; kind: string; resource: string; subresource: string };
+}
+
+/** Checks `fieldManager` and `force` for the verb and names the manager of this write. */
+async function writeContext(
+  req: Request,
+  url: URL,
+  store: ResourceStore,
+  verb: WriteVerb,
+  subresource: string,
+): Promise<WriteContext> {
+  const q = url.searchParams;
+  const fieldManagerParam = q.get("fieldManager") ?? undefined;
+  const force = q.get("force") ?? undefined;
+  const problem = validateWriteOptions(verb, { fieldManager: fieldManagerParam, force });
+  if (problem) throw problem;
+  const ri = store.info;
+  return {
+    fm: await fieldManager(),
+    manager: managerOrUserAgent(fieldManagerParam, req.headers.get("user-agent")),
+    target: { group: ri.group, version: ri.version, kind: ri.kind, resource: ri.resource, subresource },
+  };
+}
+
+/** The change tracker of a non-apply write: managed fields updated for its manager. */
+function updateTracker(w: WriteContext): ChangeTracker {
+  return {
+    record: (obj, live) => w.fm.update(live, obj, { ...w.target, manager: w.manager }),
+    settle: (obj, live) => ignoreManagedFieldsTimestamps(obj, live),
+  };
+}
+
 /** The response with `Warning` headers for `warnings`, if any. */
 function withWarnings(res: Response, warnings: string[]): Response {
   if (warnings.length) res.headers.set("warning", warningHeader(warnings));
   return res;
+}
+
+/** The body of an apply patch: one YAML (or JSON) object. */
+function decodeApplyConfiguration(text: string): KubeObject {
+  try {
+    return decodeYamlObject(text) as KubeObject;
+  } catch (err) {
+    if (err instanceof StatusError) {
+      throw badRequest(`error decoding patch: ${err.message.replace(/^error decoding YAML: /, "")}`);
+    }
+    throw err;
+  }
 }
 
 /** A patch of one of the accepted types, ready to apply, with what its text itself showed. */
@@ -124,12 +192,19 @@ interface PreparedPatch {
   problems: string[];
 }
 
-function patchFunction(contentType: string, text: string, validation: FieldValidation, schemas: Schemas): PreparedPatch {
+function patchFunction(
+  contentType: string,
+  text: string,
+  validation: FieldValidation,
+  schemas: Schemas,
+): PreparedPatch {
   if (contentType === PATCH_TYPES.merge) {
     const patch = decodeJsonObject(text);
     return {
       apply: (current) => applyMergePatch(current, patch) as KubeObject,
-      problems: validation === "Ignore" ? [] : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
+      problems: validation === "Ignore"
+        ? []
+        : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
     };
   }
   if (contentType === PATCH_TYPES.json) {
@@ -139,7 +214,9 @@ function patchFunction(contentType: string, text: string, validation: FieldValid
     } catch (err) {
       throw badRequest(`error decoding patch: ${(err as Error).message}`);
     }
-    if (!Array.isArray(ops)) throw badRequest("error decoding patch: a JSON patch must be a list of operations");
+    if (!Array.isArray(ops)) {
+      throw badRequest("error decoding patch: a JSON patch must be a list of operations");
+    }
     return {
       apply: (current) => {
         try {
@@ -212,7 +289,11 @@ export async function handleResource(
     case "list": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
       const params = listParams(url);
-      params.filter = buildFilter(ri, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector"));
+      params.filter = buildFilter(
+        ri,
+        url.searchParams.get("labelSelector"),
+        url.searchParams.get("fieldSelector"),
+      );
       const result = await store.list(ns, params);
       const listMeta: Record<string, unknown> = { resourceVersion: result.resourceVersion };
       if (result.continue) listMeta.continue = result.continue;
@@ -235,7 +316,12 @@ export async function handleResource(
         delete item.apiVersion;
         delete item.kind;
       }
-      return encodeResponse({ kind: `${ri.kind}List`, apiVersion: store.apiVersion, metadata: listMeta, items: result.items }, format);
+      return encodeResponse({
+        kind: `${ri.kind}List`,
+        apiVersion: store.apiVersion,
+        metadata: listMeta,
+        items: result.items,
+      }, format);
     }
     case "watch": {
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: true });
@@ -246,8 +332,12 @@ export async function handleResource(
       const validation = fieldValidationOf(url.searchParams);
       const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
       store.checkTypeMeta(body.object as KubeObject);
+      const w = await writeContext(req, url, store, "create", "");
       const warnings = checkObjectBody(await loadSchemas(), body, bodyKind, validation);
-      const created = await store.create(ns, body.object as KubeObject, { dryRun: isDryRun(url) });
+      const created = await store.create(ns, body.object as KubeObject, {
+        dryRun: isDryRun(url),
+        tracker: updateTracker(w),
+      });
       return withWarnings(encodeObject(store, created, format, url, 201), warnings);
     }
     case "update": {
@@ -255,10 +345,12 @@ export async function handleResource(
       const validation = fieldValidationOf(url.searchParams);
       const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
       store.checkTypeMeta(body.object as KubeObject);
+      const w = await writeContext(req, url, store, "update", subresource);
       const warnings = checkObjectBody(await loadSchemas(), body, bodyKind, validation);
       const { object, created } = await store.update(ns, info.name, body.object as KubeObject, {
         dryRun: isDryRun(url),
         subresource,
+        tracker: updateTracker(w),
       });
       return withWarnings(encodeObject(store, object, format, url, created ? 201 : 200), warnings);
     }
@@ -268,15 +360,36 @@ export async function handleResource(
       const schemas = await loadSchemas();
       const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
       const text = new TextDecoder().decode(await readBody(req));
+      if (contentType === PATCH_TYPES.apply) {
+        const w = await writeContext(req, url, store, "apply", subresource);
+        const config = decodeApplyConfiguration(text);
+        const named = checkName(config, info.name, ns);
+        if (named) throw named;
+        const warnings = checkPatchedObject(schemas, config, bodyKind, validation, []);
+        const force = url.searchParams.get("force") === "true";
+        const { object, created } = await store.patch(
+          ns,
+          info.name,
+          (current) => w.fm.apply(current, config, { ...w.target, manager: w.manager, force }),
+          {
+            dryRun: isDryRun(url),
+            subresource,
+            allowCreate: !subresource,
+            tracker: { record: (obj) => obj, settle: ignoreManagedFieldsTimestamps },
+          },
+        );
+        return withWarnings(encodeObject(store, object, format, url, created ? 201 : 200), warnings);
+      }
+      const w = await writeContext(req, url, store, "patch", subresource);
       const patch = patchFunction(contentType, text, validation, schemas);
       let warnings: string[] = [];
-      const patched = await store.patch(ns, info.name, (current) => {
-        const next = patch.apply(current);
+      const { object: patched } = await store.patch(ns, info.name, (current) => {
+        const next = patch.apply(current!);
         if (next && typeof next === "object" && !Array.isArray(next)) {
           warnings = checkPatchedObject(schemas, next, bodyKind, validation, patch.problems);
         }
         return next;
-      }, { dryRun: isDryRun(url), subresource });
+      }, { dryRun: isDryRun(url), subresource, tracker: updateTracker(w) });
       return withWarnings(encodeObject(store, patched, format, url), warnings);
     }
     case "delete": {
@@ -299,7 +412,11 @@ export async function handleResource(
       const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
       const options = await deleteOptions(req, url);
       const params = listParams(url);
-      params.filter = buildFilter(ri, url.searchParams.get("labelSelector"), url.searchParams.get("fieldSelector"));
+      params.filter = buildFilter(
+        ri,
+        url.searchParams.get("labelSelector"),
+        url.searchParams.get("fieldSelector"),
+      );
       const items = await store.deleteCollection(ns, params, options);
       for (const item of items) {
         delete item.apiVersion;
@@ -331,12 +448,17 @@ async function handleScale(
   const schemas = await loadSchemas();
   const dryRun = isDryRun(url);
   if (verb === "get") return encodeResponse(await getScale(store, ns, name), format);
+  const w = await writeContext(req, url, store, verb === "update" ? "update" : "patch", "scale");
+  const tracker = updateTracker(w);
   if (verb === "update") {
     const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
     const scale = body.object as KubeObject;
     store.checkTypeMeta(scale, { kind: "Scale", apiVersion: "autoscaling/v1" });
     const warnings = checkObjectBody(schemas, body, scaleKind, validation);
-    return withWarnings(encodeResponse(await writeScale(store, ns, name, () => scale, { dryRun }), format), warnings);
+    return withWarnings(
+      encodeResponse(await writeScale(store, ns, name, () => scale, { dryRun, tracker }), format),
+      warnings,
+    );
   }
   const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
   const text = new TextDecoder().decode(await readBody(req));
@@ -348,7 +470,7 @@ async function handleScale(
       warnings = checkPatchedObject(schemas, next, scaleKind, validation, patchScale.problems);
     }
     return next;
-  }, { dryRun });
+  }, { dryRun, tracker });
   return withWarnings(encodeResponse(scale, format), warnings);
 }
 
@@ -357,9 +479,13 @@ async function deleteOptions(req: Request, url: URL): Promise<DeleteOptionsBody>
   const bytes = await readBody(req);
   let options: DeleteOptionsBody = {};
   if (bytes.byteLength > 0) {
-    const body = await decodeObjectBody(req.headers.get("content-type"), bytes) as DeleteOptionsBody & { kind?: string };
+    const body = await decodeObjectBody(req.headers.get("content-type"), bytes) as DeleteOptionsBody & {
+      kind?: string;
+    };
     if (body.kind !== undefined && body.kind !== "DeleteOptions") {
-      throw badRequest(`the kind in the data (${body.kind}) does not match the expected kind (DeleteOptions)`);
+      throw badRequest(
+        `the kind in the data (${body.kind}) does not match the expected kind (DeleteOptions)`,
+      );
     }
     options = body;
   }
@@ -372,8 +498,15 @@ async function deleteOptions(req: Request, url: URL): Promise<DeleteOptionsBody>
   }
   const policy = q.get("propagationPolicy");
   if (policy) options.propagationPolicy = policy;
-  if (options.propagationPolicy && !["Orphan", "Background", "Foreground"].includes(options.propagationPolicy)) {
-    throw new StatusError(422, "Invalid", `propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`, {});
+  if (
+    options.propagationPolicy && !["Orphan", "Background", "Foreground"].includes(options.propagationPolicy)
+  ) {
+    throw new StatusError(
+      422,
+      "Invalid",
+      `propagationPolicy: Unsupported value: "${options.propagationPolicy}": supported values: "Foreground", "Background", "Orphan"`,
+      {},
+    );
   }
   if (isDryRun(url)) options.dryRun = ["All"];
   return options;

@@ -11,7 +11,7 @@ import {
   labelSelectorString,
   selectorFromLabelSelector,
 } from "../machinery/labels.ts";
-import type { ResourceStore } from "./registry/resource_store.ts";
+import type { ResourceStore, WriteOptions } from "./registry/resource_store.ts";
 
 type Json = Record<string, unknown>;
 
@@ -70,9 +70,10 @@ export async function writeScale(
   namespace: string,
   name: string,
   change: (scale: KubeObject) => KubeObject,
-  options: { dryRun?: boolean },
+  options: WriteOptions,
 ): Promise<KubeObject> {
-  const parent = await store.patch(namespace, name, (current) => {
+  const { object: parent } = await store.patch(namespace, name, (stored) => {
+    const current = stored!;
     const wanted = change(scaleOf(current, store.info.resource));
     if (wanted === null || typeof wanted !== "object" || Array.isArray(wanted)) {
       throw badRequest("the patch produced an object that is not a JSON object");

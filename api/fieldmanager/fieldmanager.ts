@@ -190,9 +190,12 @@ function conflictError(conflicts: { manager: string; path: Path }[]): StatusErro
   return new StatusError(409, "Conflict", message, { causes });
 }
 
-/** An error upstream returns without a Status of its own (500, no reason). */
+/**
+ * An apply this server cannot merge. Upstream answers these with a bare 500; they come from the
+ * request's content, so they are a 400 BadRequest here (a server error never means bad input).
+ */
 function plainError(message: string): StatusError {
-  return new StatusError(500, "", message);
+  return new StatusError(400, "BadRequest", message);
 }
 
 function gvkString(apiVersion: unknown, kind: unknown): string {

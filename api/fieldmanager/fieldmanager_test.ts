@@ -722,7 +722,7 @@ test("apply errors: wrong kind or version, managedFields in the body, bodies tha
   const badType = statusError(() =>
     fm.apply(undefined, web({ replicas: "two" }), { ...DEPLOY, manager: "m" })
   );
-  assert.is(badType.code, 500);
+  assert.is(badType.code, 400, "a client's bad input is never a server error here");
   assert.is(
     badType.message,
     "failed to create typed patch object (default/web; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string",

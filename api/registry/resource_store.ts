@@ -22,9 +22,16 @@ import {
   type KubeObject,
   metaOf,
   newUid,
+  type ObjectMeta,
   rfc3339,
 } from "../../machinery/object_meta.ts";
-import { isStorageError, type KeyValue, type Store, type WatchEvent, type Watcher } from "../../storage/store.ts";
+import {
+  isStorageError,
+  type KeyValue,
+  type Store,
+  type Watcher,
+  type WatchEvent,
+} from "../../storage/store.ts";
 import type { ResourceInfo } from "../../openapi/resources.ts";
 import { type Reservation, specOf, type Strategy, type StrategyContext } from "./strategy.ts";
 import { decodeContinue, encodeContinue } from "./continue_token.ts";
@@ -62,6 +69,16 @@ export interface WriteOptions {
   subresource?: string;
   /** Let an update of a missing object create it (PUT of kinds that allow it, server-side apply). */
   allowCreate?: boolean;
+  /** Records who changed what (managed fields) for this request. */
+  tracker?: ChangeTracker;
+}
+
+/** The per-request record of changes: called on the object the client wants, then on the result. */
+export interface ChangeTracker {
+  /** Before the strategy prepares `obj`; `live` is the stored object (undefined on create). */
+  record(obj: KubeObject, live: KubeObject | undefined): KubeObject;
+  /** On the object about to be stored by an update. */
+  settle?(obj: KubeObject, live: KubeObject): KubeObject;
 }
 
 export interface DeleteOptionsBody {
@@ -104,6 +121,8 @@ export interface ResourceStoreOptions {
   keyPrefix?: string;
   admitNamespace?: NamespaceAdmission;
   now?: () => number;
+  /** Fills the defaults of the kind, as decoding does upstream (create, update and patch results). */
+  defaulter?: (obj: KubeObject) => void;
   /** For a version served from another version's storage: how to convert on the way. */
   converter?: Converter;
 }
@@ -120,6 +139,33 @@ function parseResourceVersion(rv: string, what = "resource version"): number {
   return n;
 }
 
+/** ObjectMeta's fields in the order upstream serializes them. */
+const METADATA_ORDER = [
+  "name",
+  "generateName",
+  "namespace",
+  "selfLink",
+  "uid",
+  "resourceVersion",
+  "generation",
+  "creationTimestamp",
+  "deletionTimestamp",
+  "deletionGracePeriodSeconds",
+  "labels",
+  "annotations",
+  "ownerReferences",
+  "finalizers",
+  "managedFields",
+];
+
+/** A copy of `meta` with its fields in upstream's order (so equal metadata stores equal bytes). */
+function canonicalMetadata(meta: ObjectMeta): ObjectMeta {
+  const out: ObjectMeta = {};
+  for (const key of METADATA_ORDER) if (meta[key] !== undefined) out[key] = meta[key];
+  for (const [key, value] of Object.entries(meta)) if (!(key in out) && value !== undefined) out[key] = value;
+  return out;
+}
+
 export class ResourceStore {
   readonly info: ResourceInfo;
   readonly strategy: Strategy;
@@ -130,6 +176,7 @@ export class ResourceStore {
   readonly #hasStatus: boolean;
   readonly #gr: { group: string; resource: string };
   readonly #converter?: Converter;
+  readonly #defaulter?: (obj: KubeObject) => void;
   /** One read-only object per store event, shared by every watcher of this store. */
   readonly #stamped = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
 
@@ -143,6 +190,7 @@ export class ResourceStore {
     this.#hasStatus = options.info.subresources.some((s) => s.name === "status");
     this.#gr = { group: options.info.group, resource: options.info.resource };
     this.#converter = options.converter;
+    this.#defaulter = options.defaulter;
   }
 
   get apiVersion(): string {
@@ -172,7 +220,7 @@ export class ResourceStore {
   }
 
   #toStorage(obj: KubeObject): KubeObject {
-    const copy = { ...obj, metadata: { ...metaOf(obj) } };
+    const copy = { ...obj, metadata: canonicalMetadata(metaOf(obj)) };
     delete copy.metadata.resourceVersion;
     return this.#converter ? this.#converter.toStorage(copy) : copy;
   }
@@ -215,7 +263,9 @@ export class ResourceStore {
     const meta = metaOf(obj);
     if (this.info.namespaced) {
       if (meta.namespace && meta.namespace !== namespace) {
-        throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+        throw badRequest(
+          "the namespace of the provided object does not match the namespace sent on the request",
+        );
       }
       meta.namespace = namespace;
     } else {
@@ -230,9 +280,11 @@ export class ResourceStore {
   }
 
   async create(namespace: string, input: KubeObject, options: WriteOptions = {}): Promise<KubeObject> {
-    const obj = input;
+    let obj = input;
     this.checkTypeMeta(obj);
     this.#checkNamespace(obj, namespace);
+    this.#defaulter?.(obj);
+    if (options.tracker) obj = options.tracker.record(obj, undefined);
     const meta = metaOf(obj);
     if (meta.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
     if (!meta.name && meta.generateName) meta.name = generateNameFrom(meta.generateName);
@@ -259,11 +311,12 @@ export class ResourceStore {
       if (options.dryRun) {
         const existing = await this.#store.get(this.key(namespace, meta.name!));
         if (existing) throw alreadyExists(this.#gr, meta.name!);
+        obj.metadata = canonicalMetadata(meta);
         return obj;
       }
       try {
         const kv = await this.#store.create(this.key(namespace, meta.name!), this.#toStorage(obj));
-        meta.resourceVersion = String(kv.modRevision);
+        obj.metadata = canonicalMetadata({ ...meta, resourceVersion: String(kv.modRevision) });
         return obj;
       } catch (err) {
         if (isStorageError(err, "KeyExists")) throw alreadyExists(this.#gr, meta.name!);
@@ -300,9 +353,11 @@ export class ResourceStore {
    * Builds the object to store from `next` (what the client wants) and `old` (stored): system
    * metadata carried over, strategy hooks run, validation done. Throws StatusErrors.
    */
-  #prepareUpdate(next: KubeObject, old: KubeObject, subresource: string): KubeObject {
+  #prepareUpdate(input: KubeObject, old: KubeObject, options: WriteOptions): KubeObject {
+    const subresource = options.subresource ?? "";
     const ctx = this.#ctx(subresource);
-    const meta = metaOf(next);
+    let next = input;
+    let meta = metaOf(next);
     const oldMeta = metaOf(old);
     if (meta.resourceVersion && meta.resourceVersion !== oldMeta.resourceVersion) {
       throw conflict(this.#gr, oldMeta.name ?? "");
@@ -317,14 +372,20 @@ export class ResourceStore {
     } else delete meta.deletionGracePeriodSeconds;
     if (this.info.namespaced) meta.namespace = oldMeta.namespace;
 
+    this.#defaulter?.(next);
     if (subresource === "status") {
       // The status subresource changes status only (and nothing of metadata but what we keep).
       const status = next.status;
-      const result = clone(old);
+      let result = clone(old);
       if (status === undefined) delete result.status;
       else result.status = status;
+      if (options.tracker) result = options.tracker.record(result, old);
       this.strategy.prepareForUpdate?.(result, old, ctx);
-      return this.#finishUpdate(result, old, ctx);
+      return this.#finishUpdate(result, old, ctx, options);
+    }
+    if (options.tracker) {
+      next = options.tracker.record(next, old);
+      meta = metaOf(next);
     }
     if (this.#hasStatus) {
       if (old.status === undefined) delete next.status;
@@ -337,10 +398,10 @@ export class ResourceStore {
       delete meta.generation;
     }
     this.strategy.prepareForUpdate?.(next, old, ctx);
-    return this.#finishUpdate(next, old, ctx);
+    return this.#finishUpdate(next, old, ctx, options);
   }
 
-  #finishUpdate(next: KubeObject, old: KubeObject, ctx: StrategyContext): KubeObject {
+  #finishUpdate(next: KubeObject, old: KubeObject, ctx: StrategyContext, options: WriteOptions): KubeObject {
     const errors = [
       ...validateObjectMeta(next, this.info),
       ...validateObjectMetaUpdate(next, old),
@@ -348,7 +409,7 @@ export class ResourceStore {
       ...(this.strategy.validateUpdate?.(next, old, ctx) ?? []),
     ];
     if (errors.length) throw this.#invalid(metaOf(old).name ?? "", errors);
-    return next;
+    return options.tracker?.settle ? options.tracker.settle(next, old) : next;
   }
 
   /** True when an update leaves a deleted object with nothing to wait for. */
@@ -382,7 +443,7 @@ export class ResourceStore {
         if (!this.strategy.allowCreateOnUpdate || subresource) throw this.#notFound(name);
         return { create: clone(input) };
       }
-      return { object: this.#prepareUpdate(clone(input), current, subresource) };
+      return { object: this.#prepareUpdate(clone(input), current, options) };
     });
   }
 
@@ -393,17 +454,24 @@ export class ResourceStore {
   async patch(
     namespace: string,
     name: string,
-    applyPatch: (current: KubeObject) => KubeObject,
+    applyPatch: (current: KubeObject | undefined) => KubeObject,
     options: WriteOptions = {},
-  ): Promise<KubeObject> {
-    const subresource = options.subresource ?? "";
-    const { object } = await this.#guaranteedUpdate(namespace, name, options, (current) => {
-      if (!current) throw this.#notFound(name);
-      const next = applyPatch(clone(current));
+  ): Promise<{ object: KubeObject; created: boolean }> {
+    return await this.#guaranteedUpdate(namespace, name, options, (current) => {
+      if (!current && !options.allowCreate) throw this.#notFound(name);
+      const next = applyPatch(current ? clone(current) : undefined);
       if (!next || typeof next !== "object" || Array.isArray(next)) {
         throw badRequest("the patch produced an object that is not a JSON object");
       }
       const meta = metaOf(next);
+      if (!current) {
+        if (meta.name !== name) {
+          throw badRequest(
+            `the name of the object (${meta.name}) does not match the name on the URL (${name})`,
+          );
+        }
+        return { create: next };
+      }
       if (meta.name !== name) {
         throw this.#invalid(name, [{
           type: "FieldValueInvalid",
@@ -416,9 +484,8 @@ export class ResourceStore {
         this.checkTypeMeta(next);
       }
       if (meta.resourceVersion) parseResourceVersion(String(meta.resourceVersion), "resourceVersion");
-      return { object: this.#prepareUpdate(next, current, subresource) };
+      return { object: this.#prepareUpdate(next, current, options) };
     });
-    return object;
   }
 
   async #guaranteedUpdate(
@@ -434,7 +501,9 @@ export class ResourceStore {
       const kv = await this.#store.get(key);
       const old = kv ? this.#fromStorage(kv) : undefined;
       const result = tryUpdate(old);
-      if ("create" in result) return { object: await this.create(namespace, result.create, options), created: true };
+      if ("create" in result) {
+        return { object: await this.create(namespace, result.create, options), created: true };
+      }
       await (await beforeUpdate(result.object, old!))?.commit();
       return { object: result.object, created: false };
     }
@@ -482,7 +551,7 @@ export class ResourceStore {
   async delete(namespace: string, name: string, options: DeleteOptionsBody = {}): Promise<DeleteResult> {
     const key = this.key(namespace, name);
     const dryRun = (options.dryRun ?? []).includes("All");
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0;; attempt++) {
       const kv = await this.#store.get<KubeObject>(key);
       if (!kv) throw this.#notFound(name);
       const current = this.#fromStorage(kv);
@@ -506,7 +575,11 @@ export class ResourceStore {
       this.strategy.checkDelete?.(current, ctx);
       let grace = 0;
       if (this.strategy.gracePeriod) {
-        grace = await this.strategy.gracePeriod(current, { gracePeriodSeconds: options.gracePeriodSeconds }, ctx);
+        grace = await this.strategy.gracePeriod(
+          current,
+          { gracePeriodSeconds: options.gracePeriodSeconds },
+          ctx,
+        );
       }
       const hasFinalizers = !!meta.finalizers?.length || !!this.strategy.pendingFinalizers?.(current);
       if (!hasFinalizers && grace <= 0) {
@@ -571,7 +644,9 @@ export class ResourceStore {
       const rv = parseResourceVersion(params.resourceVersion);
       const match = params.resourceVersionMatch ?? "";
       if (match && !["Exact", "NotOlderThan"].includes(match)) {
-        throw badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
+        throw badRequest(
+          `resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`,
+        );
       }
       if (rv > this.#store.currentRevision() && rv !== 0) {
         throw tooLargeResourceVersion(rv, this.#store.currentRevision());
@@ -595,7 +670,9 @@ export class ResourceStore {
     try {
       for (;;) {
         // Unfiltered pages read exactly what is missing; filtered ones read ahead.
-        const want = limit ? (filter.everything ? limit - items.length : Math.max(limit - items.length, 64)) : 0;
+        const want = limit
+          ? (filter.everything ? limit - items.length : Math.max(limit - items.length, 64))
+          : 0;
         const page = await this.#store.list(prefix, {
           revision: listRevision || undefined,
           limit: want || undefined,
@@ -663,7 +740,11 @@ export class ResourceStore {
    * Streams changes to `sink` until the returned watcher is stopped. With no resourceVersion
    * (or "0"), or with `sendInitialEvents`, the current objects come first as ADDED.
    */
-  async watch(namespace: string, params: WatchParams, sink: WatchSink): Promise<Watcher & { startRevision: number }> {
+  async watch(
+    namespace: string,
+    params: WatchParams,
+    sink: WatchSink,
+  ): Promise<Watcher & { startRevision: number }> {
     const filter = params.filter ?? EVERYTHING;
     const prefix = this.listPrefix(namespace);
     const rvParam = params.resourceVersion ?? "";
@@ -678,12 +759,15 @@ export class ResourceStore {
       after = parseResourceVersion(rvParam);
     }
     // Selectors read labels and fields only: match the stored value as it is.
-    const matchesKv = (kv: KeyValue | undefined) => !!kv && (filter.everything || filter.matches(kv.value as KubeObject));
+    const matchesKv = (kv: KeyValue | undefined) =>
+      !!kv && (filter.everything || filter.matches(kv.value as KubeObject));
     try {
       const watcher = this.#store.watch<KubeObject>(prefix, after, {
         onEvent: (ev: WatchEvent<KubeObject>) => {
           const cur = ev.type !== "DELETED" && matchesKv(ev.object);
-          const prev = ev.type === "ADDED" ? false : matchesKv(ev.type === "DELETED" ? ev.object : ev.prevObject);
+          const prev = ev.type === "ADDED"
+            ? false
+            : matchesKv(ev.type === "DELETED" ? ev.object : ev.prevObject);
           const obj = () => this.#eventObject(ev);
           if (ev.type === "ADDED") {
             if (cur) sink.event("ADDED", obj());
