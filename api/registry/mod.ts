@@ -3,6 +3,7 @@
  * resource table. Routing, discovery and OpenAPI all read it.
  */
 
+import { applyDefaults } from "../../openapi/defaults/mod.ts";
 import type { Store } from "../../storage/store.ts";
 import type { ResourceInfo } from "../../openapi/resources.ts";
 import { RESOURCES } from "../../openapi/generated/resources.ts";
@@ -86,6 +87,7 @@ export class Registry {
           keyPrefix,
           admitNamespace,
           converter,
+          defaulter: (obj) => applyDefaults(info.group, info.version, info.kind, obj),
         }),
       );
     }

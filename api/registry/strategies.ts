@@ -3,6 +3,7 @@
  * the bottom names the few that differ.
  */
 
+import { admitPodDefaults } from "../../openapi/defaults/pod_admission.ts";
 import { field, type FieldError, forbidden } from "../../machinery/status.ts";
 import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
 import type { Strategy } from "./strategy.ts";
@@ -72,7 +73,16 @@ export interface PodStrategyOptions {
 export function podStrategy(options: PodStrategyOptions): Strategy {
   return {
     prepareForCreate(pod) {
+      admitPodDefaults(pod);
       pod.status = { phase: "Pending", qosClass: podQosClass(pod) };
+    },
+    prepareForUpdate(pod, old) {
+      // As the Priority admission keeps them: an update that leaves them out keeps the old ones.
+      const spec = obj(pod.spec);
+      const oldSpec = obj(old.spec);
+      for (const key of ["priority", "preemptionPolicy"]) {
+        if (spec[key] === undefined && oldSpec[key] !== undefined) spec[key] = oldSpec[key];
+      }
     },
     validate(pod): FieldError[] {
       const spec = obj(pod.spec);
@@ -153,6 +163,15 @@ export const secretStrategy: Strategy = {
   },
 };
 
+/** Persistent volumes and claims start Pending, until a binder says otherwise. */
+export const volumeStrategy: Strategy = {
+  prepareForCreate(volume, ctx) {
+    volume.status = volume.kind === "PersistentVolume"
+      ? { phase: "Pending", lastPhaseTransitionTime: new Date(ctx.now).toISOString().replace(/\.\d+Z$/, "Z") }
+      : { phase: "Pending" };
+  },
+};
+
 /** The strategy for `group/resource`, from the table above and the special kinds. */
 export function strategyFor(
   group: string,
@@ -165,6 +184,7 @@ export function strategyFor(
   if (gr === "/services" && services) return serviceStrategy(services);
   if (gr === "/namespaces") return namespaceStrategy;
   if (gr === "/secrets") return secretStrategy;
+  if (gr === "/persistentvolumeclaims" || gr === "/persistentvolumes") return volumeStrategy;
   return {
     tracksGeneration: TRACKS_GENERATION.has(gr),
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),
