@@ -13,6 +13,7 @@ import {
 import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
 import { applyJsonPatch, JsonPatchError } from "../machinery/patch/json_patch.ts";
 import { applyMergePatch } from "../machinery/patch/merge_patch.ts";
+import { applyStrategicMergePatch, StrategicMergePatchError } from "../machinery/patch/strategic.ts";
 import type { ResourceRequestInfo } from "./request_info.ts";
 import type { Registry } from "./registry/mod.ts";
 import type { DeleteOptionsBody, ListParams, ResourceStore } from "./registry/resource_store.ts";
@@ -197,7 +198,9 @@ function patchFunction(
   text: string,
   validation: FieldValidation,
   schemas: Schemas,
+  kind: BodyKind,
 ): PreparedPatch {
+  const schemaRef = schemas.refForKind(kind.group, kind.version, kind.kind);
   if (contentType === PATCH_TYPES.merge) {
     const patch = decodeJsonObject(text);
     return {
@@ -229,7 +232,30 @@ function patchFunction(
       problems: validation === "Ignore" ? [] : jsonPatchFieldProblems(text, schemas),
     };
   }
-  throw unsupportedMediaType(contentType, [PATCH_TYPES.json, PATCH_TYPES.merge]);
+  if (contentType === PATCH_TYPES.strategic && schemaRef) {
+    let patch: unknown;
+    try {
+      patch = JSON.parse(text);
+    } catch (err) {
+      throw badRequest(`error decoding patch: ${(err as Error).message}`);
+    }
+    return {
+      apply: (current) => {
+        try {
+          return applyStrategicMergePatch(current, patch, schemaRef, schemas) as KubeObject;
+        } catch (err) {
+          if (err instanceof StrategicMergePatchError) throw err.toStatusError();
+          throw err;
+        }
+      },
+      problems: validation === "Ignore"
+        ? []
+        : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
+    };
+  }
+  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply];
+  if (schemaRef) accepted.push(PATCH_TYPES.strategic);
+  throw unsupportedMediaType(contentType, accepted);
 }
 
 /** Dispatches one resource request. */
@@ -381,7 +407,7 @@ export async function handleResource(
         return withWarnings(encodeObject(store, object, format, url, created ? 201 : 200), warnings);
       }
       const w = await writeContext(req, url, store, "patch", subresource);
-      const patch = patchFunction(contentType, text, validation, schemas);
+      const patch = patchFunction(contentType, text, validation, schemas, bodyKind);
       let warnings: string[] = [];
       const { object: patched } = await store.patch(ns, info.name, (current) => {
         const next = patch.apply(current!);
@@ -462,7 +488,7 @@ async function handleScale(
   }
   const contentType = parseMediaTypes(req.headers.get("content-type"))[0]?.type ?? "";
   const text = new TextDecoder().decode(await readBody(req));
-  const patchScale = patchFunction(contentType, text, validation, schemas);
+  const patchScale = patchFunction(contentType, text, validation, schemas, scaleKind);
   let warnings: string[] = [];
   const scale = await writeScale(store, ns, name, (current) => {
     const next = patchScale.apply(current);

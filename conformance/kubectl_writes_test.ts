@@ -84,7 +84,7 @@ for (const client of CLIENTS) {
     return r.stdout;
   };
   const getJson = async (server: ServerProcess, what: string): Promise<Json> =>
-    JSON.parse(await ok(server, ["get", "-n", ns, what, "-o", "json"]));
+    JSON.parse(await ok(server, ["get", "-n", ns, what, "-o", "json", "--show-managed-fields"]));
   const file = async (name: string, text: string) => {
     if (!dir) dir = await Deno.makeTempDir({ prefix: `kubedeno-manifests-${ns}-` });
     await Deno.writeTextFile(`${dir}/${name}`, text);
