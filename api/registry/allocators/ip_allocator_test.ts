@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { openLmdbStore } from "../../../storage/mod.ts";
 import type { Store } from "../../../storage/store.ts";
 import { IpAllocator } from "./ip_allocator.ts";
-import { isAllocationError } from "./errors.ts";
+import { rejects } from "./test_helpers.ts";
 
 interface Ctx {
   dir: string;
@@ -26,18 +26,6 @@ t.after.each(async (ctx) => {
   await ctx.store.close();
   await Deno.remove(ctx.dir, { recursive: true });
 });
-
-async function rejects(p: Promise<unknown>, code: string, message: string) {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isAllocationError(err), String(err));
-    assert.is((err as Error & { code: string }).code, code);
-    assert.is((err as Error).message, message);
-    return;
-  }
-  assert.unreachable("did not reject");
-}
 
 t("the range skips network and broadcast; the first address is .1", (ctx) => {
   const ips = new IpAllocator(ctx.store, { cidr: "10.96.0.0/12", keyPrefix: PREFIX });

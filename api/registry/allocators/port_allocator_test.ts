@@ -3,7 +3,7 @@ import * as assert from "uvu/assert";
 import { openLmdbStore } from "../../../storage/mod.ts";
 import type { Store } from "../../../storage/store.ts";
 import { NODE_PORTS_KEY, PortAllocator } from "./port_allocator.ts";
-import { isAllocationError } from "./errors.ts";
+import { rejects } from "./test_helpers.ts";
 
 interface Ctx {
   dir: string;
@@ -21,18 +21,6 @@ t.after.each(async (ctx) => {
   await ctx.store.close();
   await Deno.remove(ctx.dir, { recursive: true });
 });
-
-async function rejects(p: Promise<unknown>, code: string, message: string) {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(isAllocationError(err), String(err));
-    assert.is((err as Error & { code: string }).code, code);
-    assert.is((err as Error).message, message);
-    return;
-  }
-  assert.unreachable("did not reject");
-}
 
 t("explicit ports are taken once; outside the range is refused with the range named", async (ctx) => {
   const ports = new PortAllocator(ctx.store);
