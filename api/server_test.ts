@@ -194,7 +194,7 @@ t("finalizers hold a deleted object until they are removed; preconditions are ch
   assert.ok(created.body.metadata.uid);
 });
 
-t("merge patch and JSON patch; strategic merge is refused for now", async (ctx) => {
+t("merge, JSON and strategic merge patches; an unknown patch type is 415", async (ctx) => {
   await call(ctx, "POST", CMS, cm("p", { labels: { a: "1" } }));
   const merged = await json(call(ctx, "PATCH", `${CMS}/p`, { metadata: { labels: { b: "2", a: null } } }, { "content-type": "application/merge-patch+json" }));
   assert.equal(merged.body.metadata.labels, { b: "2" });
@@ -202,8 +202,11 @@ t("merge patch and JSON patch; strategic merge is refused for now", async (ctx) 
   assert.equal(jp.body.data, { a: "9" });
   const failing = await json(call(ctx, "PATCH", `${CMS}/p`, [{ op: "remove", path: "/data/zzz" }], { "content-type": "application/json-patch+json" }));
   assert.is(failing.status, 422);
-  const smp = await json(call(ctx, "PATCH", `${CMS}/p`, {}, { "content-type": "application/strategic-merge-patch+json" }));
-  assert.is(smp.status, 415);
+  const smp = await json(call(ctx, "PATCH", `${CMS}/p`, { data: { s: "1" } }, { "content-type": "application/strategic-merge-patch+json" }));
+  assert.equal(smp.body.data, { a: "9", s: "1" });
+  const unknown = await json(call(ctx, "PATCH", `${CMS}/p`, {}, { "content-type": "application/x-other-patch" }));
+  assert.is(unknown.status, 415);
+  assert.match(unknown.body.message, "application/strategic-merge-patch+json");
   const rename = await json(call(ctx, "PATCH", `${CMS}/p`, { metadata: { name: "q" } }, { "content-type": "application/merge-patch+json" }));
   assert.is(rename.status, 422);
 });
