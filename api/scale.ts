@@ -12,6 +12,9 @@ import {
   selectorFromLabelSelector,
 } from "../machinery/labels.ts";
 import type { ResourceStore, WriteOptions } from "./registry/resource_store.ts";
+import type { Schema } from "../openapi/generated/types.ts";
+
+type Scale = Schema<"io.k8s.api.autoscaling.v1.Scale">;
 
 type Json = Record<string, unknown>;
 
@@ -47,13 +50,14 @@ export function scaleOf(parent: KubeObject, resource: string): KubeObject {
   };
   const selector = selectorString(parent, resource);
   if (selector) status.selector = selector;
-  return {
+  const scale: Scale = {
     kind: "Scale",
     apiVersion: "autoscaling/v1",
     metadata,
     spec: typeof replicas === "number" ? { replicas } : {},
-    status,
+    status: status as Scale["status"],
   };
+  return scale as KubeObject;
 }
 
 /** Reads the Scale of `name`. */

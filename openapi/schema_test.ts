@@ -2,12 +2,21 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadSchemas } from "./schema.ts";
 import { buildSchemaSet } from "./gen_schemas.ts";
+import { renderTypes } from "./gen_types.ts";
 
 const SHARED = new URL("../../shared/k8s", import.meta.url).pathname;
 
 test("every served kind has a schema whose references all resolve", async () => {
   const schemas = await loadSchemas();
-  for (const [group, version, kind] of [["", "v1", "Pod"], ["apps", "v1", "Deployment"], ["batch", "v1", "CronJob"], ["autoscaling", "v2", "HorizontalPodAutoscaler"], ["apiextensions.k8s.io", "v1", "CustomResourceDefinition"]]) {
+  for (
+    const [group, version, kind] of [
+      ["", "v1", "Pod"],
+      ["apps", "v1", "Deployment"],
+      ["batch", "v1", "CronJob"],
+      ["autoscaling", "v2", "HorizontalPodAutoscaler"],
+      ["apiextensions.k8s.io", "v1", "CustomResourceDefinition"],
+    ]
+  ) {
     const root = schemas.forKind(group, version, kind);
     assert.ok(root?.properties?.metadata, `${kind} has metadata`);
   }
@@ -17,7 +26,12 @@ test("every served kind has a schema whose references all resolve", async () => 
 test("markers that merging needs are kept: merge keys, list types, map types, int-or-string, quantities", async () => {
   const s = await loadSchemas();
   const containers = s.child(s.forKind("", "v1", "Pod"), "spec")!.properties!.containers;
-  assert.equal([containers.listType, containers.listMapKeys, containers.patchStrategy, containers.patchMergeKey], ["map", ["name"], "merge", "name"]);
+  assert.equal([
+    containers.listType,
+    containers.listMapKeys,
+    containers.patchStrategy,
+    containers.patchMergeKey,
+  ], ["map", ["name"], "merge", "name"]);
   assert.is(s.child(containers, "name"), undefined, "a list has no child by key");
   const container = s.element(containers)!;
   const ports = container.properties!.ports;
@@ -46,6 +60,12 @@ test("generation is deterministic", async () => {
   assert.is(a, b);
   const committed = await Deno.readTextFile(new URL("./generated/schemas.json", import.meta.url));
   assert.is(committed, a + "\n");
+});
+
+test("the committed TypeScript types are what openapi-typescript makes of the prose-free documents", async () => {
+  const committed = await Deno.readTextFile(new URL("./generated/types.ts", import.meta.url));
+  assert.is(committed, await renderTypes(SHARED));
+  assert.match(committed, '"io.k8s.api.apps.v1.DeploymentSpec": {');
 });
 
 test.run();
