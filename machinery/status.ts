@@ -140,7 +140,23 @@ export interface FieldError {
   omitValue?: boolean;
 }
 
+/** A value shown in a message as Go prints it (`map[string]string{"app":"web"}`). */
+export class GoValue {
+  constructor(readonly text: string) {}
+  toJSON(): string {
+    return this.text;
+  }
+}
+
+/** Go's `%#v` of a string map: `map[string]string{"a":"1", "b":"2"}`, keys sorted. */
+export function goStringMap(m: Record<string, unknown> | undefined | null): GoValue {
+  if (!m) return new GoValue("map[string]string(nil)");
+  const entries = Object.keys(m).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(String(m[k]))}`);
+  return new GoValue(`map[string]string{${entries.join(", ")}}`);
+}
+
 function formatValue(value: unknown): string {
+  if (value instanceof GoValue) return value.text;
   if (typeof value === "string") return JSON.stringify(value);
   if (value === null || value === undefined) return "null";
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") {
@@ -222,7 +238,7 @@ export function invalid(group: string, kind: string, name: string, errors: Field
   return new StatusError(422, "Invalid", `${qk} "${name}" is invalid: ${list}`, {
     name,
     group: group || undefined,
-    kind: qk,
+    kind,
     causes: errors.map((e) => ({ reason: e.type, message: fieldErrorBody(e), field: e.field })),
   });
 }

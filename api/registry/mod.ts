@@ -4,6 +4,7 @@
  */
 
 import { applyDefaults } from "../../openapi/defaults/mod.ts";
+import { validateObject, validateObjectUpdate } from "../../openapi/validation/mod.ts";
 import type { Store } from "../../storage/store.ts";
 import type { ResourceInfo } from "../../openapi/resources.ts";
 import { RESOURCES } from "../../openapi/generated/resources.ts";
@@ -88,6 +89,10 @@ export class Registry {
           admitNamespace,
           converter,
           defaulter: (obj) => applyDefaults(info.group, info.version, info.kind, obj),
+          validator: {
+            validate: (obj) => validateObject(info.group, info.kind, obj),
+            validateUpdate: (obj, old) => validateObjectUpdate(info.group, info.kind, obj, old),
+          },
         }),
       );
     }

@@ -73,6 +73,12 @@ export interface WriteOptions {
   tracker?: ChangeTracker;
 }
 
+/** Semantic checks of one kind. */
+export interface ObjectValidator {
+  validate(obj: KubeObject): FieldError[];
+  validateUpdate(obj: KubeObject, old: KubeObject): FieldError[];
+}
+
 /** The per-request record of changes: called on the object the client wants, then on the result. */
 export interface ChangeTracker {
   /** Before the strategy prepares `obj`; `live` is the stored object (undefined on create). */
@@ -123,6 +129,8 @@ export interface ResourceStoreOptions {
   now?: () => number;
   /** Fills the defaults of the kind, as decoding does upstream (create, update and patch results). */
   defaulter?: (obj: KubeObject) => void;
+  /** The kind's semantic checks (beyond metadata), run after the strategy prepared the object. */
+  validator?: ObjectValidator;
   /** For a version served from another version's storage: how to convert on the way. */
   converter?: Converter;
 }
@@ -177,6 +185,7 @@ export class ResourceStore {
   readonly #gr: { group: string; resource: string };
   readonly #converter?: Converter;
   readonly #defaulter?: (obj: KubeObject) => void;
+  readonly #validator?: ObjectValidator;
   /** One read-only object per store event, shared by every watcher of this store. */
   readonly #stamped = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
 
@@ -191,6 +200,7 @@ export class ResourceStore {
     this.#gr = { group: options.info.group, resource: options.info.resource };
     this.#converter = options.converter;
     this.#defaulter = options.defaulter;
+    this.#validator = options.validator;
   }
 
   get apiVersion(): string {
@@ -303,6 +313,7 @@ export class ResourceStore {
     }
     const errors = [
       ...validateObjectMeta(obj, this.info),
+      ...(this.#validator?.validate(obj) ?? []),
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errors.length) throw this.#invalid(meta.name ?? "", errors);
@@ -405,6 +416,8 @@ export class ResourceStore {
     const errors = [
       ...validateObjectMeta(next, this.info),
       ...validateObjectMetaUpdate(next, old),
+      ...(this.#validator?.validate(next) ?? []),
+      ...(this.#validator?.validateUpdate(next, old) ?? []),
       ...(this.strategy.validate?.(next, ctx) ?? []),
       ...(this.strategy.validateUpdate?.(next, old, ctx) ?? []),
     ];

@@ -4,7 +4,7 @@
  */
 
 import { admitPodDefaults } from "../../openapi/defaults/pod_admission.ts";
-import { field, type FieldError, forbidden } from "../../machinery/status.ts";
+import { forbidden } from "../../machinery/status.ts";
 import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
 import type { Strategy } from "./strategy.ts";
 import { type ServiceAllocators, serviceStrategy } from "./strategies/services.ts";
@@ -83,22 +83,6 @@ export function podStrategy(options: PodStrategyOptions): Strategy {
       for (const key of ["priority", "preemptionPolicy"]) {
         if (spec[key] === undefined && oldSpec[key] !== undefined) spec[key] = oldSpec[key];
       }
-    },
-    validate(pod): FieldError[] {
-      const spec = obj(pod.spec);
-      const errors: FieldError[] = [];
-      if (!Array.isArray(spec.containers) || spec.containers.length === 0) {
-        errors.push(field.required("spec.containers"));
-      }
-      return errors;
-    },
-    validateUpdate(pod, old): FieldError[] {
-      const oldNode = obj(old.spec).nodeName;
-      const newNode = obj(pod.spec).nodeName;
-      if (oldNode && newNode !== oldNode) {
-        return [field.forbidden("spec.nodeName", "pod updates may not change fields other than `spec.containers[*].image`, `spec.initContainers[*].image`, `spec.activeDeadlineSeconds`, `spec.tolerations` (only additions to existing tolerations), `spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)")];
-      }
-      return [];
     },
     async gracePeriod(pod, request) {
       const spec = obj(pod.spec);
