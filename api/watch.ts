@@ -24,7 +24,7 @@ const encoder = new TextEncoder();
 
 /** Starts a watch of `store` in `namespace` and returns the streaming response. */
 export async function serveWatch(
-  req: Request,
+  _req: Request,
   url: URL,
   store: ResourceStore,
   namespace: string,

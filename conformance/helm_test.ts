@@ -8,7 +8,8 @@ import * as assert from "uvu/assert";
 import { type ServerProcess, startServer } from "./harness.ts";
 import { layerClients } from "./tools.ts";
 
-type Json = Record<string, any>; // deno-lint-ignore no-explicit-any
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
 
 const t = suite<{ server: ServerProcess; chart: string; home: string }>("helm", {} as never);
 const helm = layerClients()?.helm;

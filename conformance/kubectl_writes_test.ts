@@ -9,7 +9,8 @@ import * as assert from "uvu/assert";
 import { hasKubectl, KUBECTL, type ServerProcess, startServer } from "./harness.ts";
 import { layerClients } from "./tools.ts";
 
-type Json = Record<string, any>; // deno-lint-ignore no-explicit-any
+// deno-lint-ignore no-explicit-any
+type Json = Record<string, any>;
 
 const t = suite<{ server: ServerProcess }>("kubectl writes", {} as { server: ServerProcess });
 
