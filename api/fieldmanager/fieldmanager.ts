@@ -118,12 +118,15 @@ function metaOf(o: Obj): Obj | undefined {
   return isObj(o.metadata) ? o.metadata : undefined;
 }
 
-/** A copy of `o` without `metadata.managedFields`. */
+/**
+ * `o` without `metadata.managedFields`: a shallow copy (top level and metadata), for reading
+ * only — its nested values are `o`'s own.
+ */
 function withoutManagedFields(o: Obj): Obj {
-  const out = structuredClone(o);
-  const m = metaOf(out);
-  if (m) delete m.managedFields;
-  return out;
+  const m = metaOf(o);
+  if (!m || !("managedFields" in m)) return o;
+  const { managedFields: _, ...rest } = m;
+  return { ...o, metadata: rest };
 }
 
 function setManagedFields(o: Obj, managed: Managed): Obj {
@@ -273,8 +276,17 @@ export class FieldManager {
         kind: target.kind,
       };
     }
-    return emptyObject(this.#schemas, target.group, target.version, target.kind);
+    const key = `${target.group}/${target.version}/${target.kind}`;
+    let empty = this.#empties.get(key);
+    if (!empty) {
+      empty = emptyObject(this.#schemas, target.group, target.version, target.kind);
+      this.#empties.set(key, empty);
+    }
+    return structuredClone(empty);
   }
+
+  /** The zero value of each kind, made once (callers get copies). */
+  readonly #empties = new Map<string, Obj>();
 
   /**
    * Records a non-apply write of `next` over `live` (undefined for a create) and returns `next`
