@@ -413,11 +413,23 @@ export async function generate(options: { sharedDir: string; outDir: string }): 
   return resources;
 }
 
-if (import.meta.main) {
+/**
+ * Where a generator reads and writes: `--shared DIR` (or KUBEDENO_SHARED_K8S, default
+ * ../shared/k8s beside the project) and `--out DIR` (default openapi/generated).
+ */
+export function generatorPaths(args: string[] = Deno.args): { sharedDir: string; outDir: string } {
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
   const root = new URL("..", import.meta.url).pathname;
-  const resources = await generate({
-    sharedDir: Deno.env.get("KUBEDENO_SHARED_K8S") ?? `${root}../shared/k8s`,
-    outDir: `${root}openapi/generated`,
-  });
+  return {
+    sharedDir: flag("--shared") ?? Deno.env.get("KUBEDENO_SHARED_K8S") ?? `${root}../shared/k8s`,
+    outDir: flag("--out") ?? `${root}openapi/generated`,
+  };
+}
+
+if (import.meta.main) {
+  const resources = await generate(generatorPaths());
   console.log(`Generated ${resources.length} resources in ${SERVED_GROUP_VERSIONS.length} group-versions.`);
 }

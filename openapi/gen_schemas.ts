@@ -6,7 +6,7 @@
  *   deno run -A openapi/gen_schemas.ts [--shared ../shared/k8s] [--out openapi/generated]
  */
 
-import { documentFileName, SERVED_GROUP_VERSIONS } from "./gen.ts";
+import { documentFileName, generatorPaths, SERVED_GROUP_VERSIONS } from "./gen.ts";
 import { gvkKey, type SchemaNode, type SchemaSet } from "./schema.ts";
 
 type Json = Record<string, unknown>;
@@ -126,14 +126,7 @@ export async function buildSchemaSet(sharedDir: string): Promise<SchemaSet> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const flag = (name: string, fallback: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : fallback;
-  };
-  const root = new URL("..", import.meta.url).pathname;
-  const sharedDir = flag("--shared", `${root}../shared/k8s`);
-  const outDir = flag("--out", `${root}openapi/generated`);
+  const { sharedDir, outDir } = generatorPaths();
   const set = await buildSchemaSet(sharedDir);
   const text = JSON.stringify(set) + "\n";
   await Deno.writeTextFile(`${outDir}/schemas.json`, text);

@@ -7,7 +7,7 @@
  */
 
 import openapiTS, { astToString } from "openapi-typescript";
-import { documentFileName, SERVED_GROUP_VERSIONS, stripProse } from "./gen.ts";
+import { documentFileName, generatorPaths, SERVED_GROUP_VERSIONS, stripProse } from "./gen.ts";
 
 /** One OpenAPI 3 document holding the schemas of every served group-version, without prose. */
 export async function mergedSchemaDocument(sharedDir: string): Promise<Record<string, unknown>> {
@@ -42,14 +42,7 @@ export async function renderTypes(sharedDir: string): Promise<string> {
 }
 
 if (import.meta.main) {
-  const args = Deno.args;
-  const flag = (name: string, fallback: string) => {
-    const i = args.indexOf(name);
-    return i >= 0 ? args[i + 1] : fallback;
-  };
-  const root = new URL("..", import.meta.url).pathname;
-  const sharedDir = flag("--shared", `${root}../shared/k8s`);
-  const outDir = flag("--out", `${root}openapi/generated`);
+  const { sharedDir, outDir } = generatorPaths();
   const text = await renderTypes(sharedDir);
   await Deno.writeTextFile(`${outDir}/types.ts`, text);
   console.log(`Wrote ${outDir}/types.ts: ${text.length} bytes.`);
