@@ -3,25 +3,14 @@
  * the answer. Routing has already split the path (`ResourceRequestInfo`).
  */
 
-import {
-  badRequest,
-  methodNotSupported,
-  notFound,
-  StatusError,
-  unsupportedMediaType,
-} from "../machinery/status.ts";
+import { badRequest, methodNotSupported, notFound, StatusError } from "../machinery/status.ts";
 import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
-import { applyJsonPatch, JsonPatchError } from "../machinery/patch/json_patch.ts";
-import { applyMergePatch } from "../machinery/patch/merge_patch.ts";
-import { applyStrategicMergePatch, StrategicMergePatchError } from "../machinery/patch/strategic.ts";
 import type { ResourceRequestInfo } from "./request_info.ts";
 import type { Registry } from "./registry/mod.ts";
 import type { DeleteOptionsBody, ListParams, ResourceStore } from "./registry/resource_store.ts";
 import {
-  decodeJsonObject,
   decodeObjectBody,
   decodeObjectBodyWithSource,
-  decodeYamlObject,
   negotiateOutput,
   type OutputFormat,
   parseMediaTypes,
@@ -33,23 +22,11 @@ import { serveWatch } from "./watch.ts";
 import { reviewFor } from "./reviews.ts";
 import { getScale, writeScale } from "./scale.ts";
 import { type BodyKind, checkObjectBody, checkPatchedObject } from "./typed_body.ts";
-import {
-  type FieldValidation,
-  fieldValidationOf,
-  jsonFieldProblems,
-  jsonPatchFieldProblems,
-  warningHeader,
-} from "../openapi/field_validation.ts";
-import { loadSchemas, type Schemas } from "../openapi/schema.ts";
-import {
-  checkName,
-  FieldManager,
-  ignoreManagedFieldsTimestamps,
-  managerOrUserAgent,
-  validateWriteOptions,
-  type WriteVerb,
-} from "./fieldmanager/mod.ts";
-import type { ChangeTracker } from "./registry/resource_store.ts";
+import { fieldValidationOf, warningHeader } from "../openapi/field_validation.ts";
+import { loadSchemas } from "../openapi/schema.ts";
+import { checkName, ignoreManagedFieldsTimestamps } from "./fieldmanager/mod.ts";
+import { updateTracker, writeContext } from "./field_tracking.ts";
+import { decodeApplyConfiguration, PATCH_TYPES, patchFunction } from "./patch_types.ts";
 
 /** Resources whose delete answers with the object rather than a Status, as upstream's do. */
 const RETURNS_DELETED_OBJECT = new Set([
@@ -64,13 +41,6 @@ const RETURNS_DELETED_OBJECT = new Set([
 export function resourceNotFound(): StatusError {
   return new StatusError(404, "NotFound", "the server could not find the requested resource", {});
 }
-
-const PATCH_TYPES = {
-  json: "application/json-patch+json",
-  merge: "application/merge-patch+json",
-  strategic: "application/strategic-merge-patch+json",
-  apply: "application/apply-patch+yaml",
-};
 
 export interface HandlerContext {
   registry: Registry;
@@ -124,138 +94,10 @@ function encodeObject(
   return encodeResponse(obj, format, status);
 }
 
-let fieldManagerLoad: Promise<FieldManager> | undefined;
-
-/** The field manager over the built-in schemas, made once. */
-function fieldManager(): Promise<FieldManager> {
-  fieldManagerLoad ??= loadSchemas().then((schemas) => new FieldManager(schemas));
-  return fieldManagerLoad;
-}
-
-/** What a write needs to record managed fields: who writes, which kind, where. */
-interface WriteContext {
-  fm: FieldManager;
-  manager: string;
-  target: { group: string; version: string; kind: string; resource: string; subresource: string };
-}
-
-/** Checks `fieldManager` and `force` for the verb and names the manager of this write. */
-async function writeContext(
-  req: Request,
-  url: URL,
-  store: ResourceStore,
-  verb: WriteVerb,
-  subresource: string,
-): Promise<WriteContext> {
-  const q = url.searchParams;
-  const fieldManagerParam = q.get("fieldManager") ?? undefined;
-  const force = q.get("force") ?? undefined;
-  const problem = validateWriteOptions(verb, { fieldManager: fieldManagerParam, force });
-  if (problem) throw problem;
-  const ri = store.info;
-  return {
-    fm: await fieldManager(),
-    manager: managerOrUserAgent(fieldManagerParam, req.headers.get("user-agent")),
-    target: { group: ri.group, version: ri.version, kind: ri.kind, resource: ri.resource, subresource },
-  };
-}
-
-/** The change tracker of a non-apply write: managed fields updated for its manager. */
-function updateTracker(w: WriteContext): ChangeTracker {
-  return {
-    record: (obj, live) => w.fm.update(live, obj, { ...w.target, manager: w.manager }),
-    settle: (obj, live) => ignoreManagedFieldsTimestamps(obj, live),
-  };
-}
-
 /** The response with `Warning` headers for `warnings`, if any. */
 function withWarnings(res: Response, warnings: string[]): Response {
   if (warnings.length) res.headers.set("warning", warningHeader(warnings));
   return res;
-}
-
-/** The body of an apply patch: one YAML (or JSON) object. */
-function decodeApplyConfiguration(text: string): KubeObject {
-  try {
-    return decodeYamlObject(text) as KubeObject;
-  } catch (err) {
-    if (err instanceof StatusError) {
-      throw badRequest(`error decoding patch: ${err.message.replace(/^error decoding YAML: /, "")}`);
-    }
-    throw err;
-  }
-}
-
-/** A patch of one of the accepted types, ready to apply, with what its text itself showed. */
-interface PreparedPatch {
-  apply(current: KubeObject): KubeObject;
-  /** Repeated fields (and, for JSON patch, unknown operation fields) in the patch text. */
-  problems: string[];
-}
-
-function patchFunction(
-  contentType: string,
-  text: string,
-  validation: FieldValidation,
-  schemas: Schemas,
-  kind: BodyKind,
-): PreparedPatch {
-  const schemaRef = schemas.refForKind(kind.group, kind.version, kind.kind);
-  if (contentType === PATCH_TYPES.merge) {
-    const patch = decodeJsonObject(text);
-    return {
-      apply: (current) => applyMergePatch(current, patch) as KubeObject,
-      problems: validation === "Ignore"
-        ? []
-        : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
-    };
-  }
-  if (contentType === PATCH_TYPES.json) {
-    let ops: unknown;
-    try {
-      ops = JSON.parse(text);
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${(err as Error).message}`);
-    }
-    if (!Array.isArray(ops)) {
-      throw badRequest("error decoding patch: a JSON patch must be a list of operations");
-    }
-    return {
-      apply: (current) => {
-        try {
-          return applyJsonPatch(current, ops) as KubeObject;
-        } catch (err) {
-          if (err instanceof JsonPatchError) throw new StatusError(422, "Invalid", err.message, {});
-          throw err;
-        }
-      },
-      problems: validation === "Ignore" ? [] : jsonPatchFieldProblems(text, schemas),
-    };
-  }
-  if (contentType === PATCH_TYPES.strategic && schemaRef) {
-    let patch: unknown;
-    try {
-      patch = JSON.parse(text);
-    } catch (err) {
-      throw badRequest(`error decoding patch: ${(err as Error).message}`);
-    }
-    return {
-      apply: (current) => {
-        try {
-          return applyStrategicMergePatch(current, patch, schemaRef, schemas) as KubeObject;
-        } catch (err) {
-          if (err instanceof StrategicMergePatchError) throw err.toStatusError();
-          throw err;
-        }
-      },
-      problems: validation === "Ignore"
-        ? []
-        : jsonFieldProblems(text, undefined, schemas, { duplicatesOnly: true }),
-    };
-  }
-  const accepted = [PATCH_TYPES.json, PATCH_TYPES.merge, PATCH_TYPES.apply];
-  if (schemaRef) accepted.push(PATCH_TYPES.strategic);
-  throw unsupportedMediaType(contentType, accepted);
 }
 
 /** Dispatches one resource request. */
