@@ -15,6 +15,7 @@ import {
   type OutputFormat,
   parseMediaTypes,
   readBody,
+  yamlDuplicateKeys,
 } from "./negotiate.ts";
 import { encodeResponse, jsonResponse, partialObjectMetadata, toTable } from "./encode.ts";
 import { buildFilter } from "./filter.ts";
@@ -233,7 +234,9 @@ export async function handleResource(
         const config = decodeApplyConfiguration(text);
         const named = checkName(config, info.name, ns);
         if (named) throw named;
-        const warnings = checkPatchedObject(schemas, config, bodyKind, validation, []);
+        // Keys repeated in the configuration, by line as the YAML decoder reports them.
+        const duplicates = validation === "Ignore" ? [] : yamlDuplicateKeys(text);
+        const warnings = checkPatchedObject(schemas, config, bodyKind, validation, duplicates);
         const force = url.searchParams.get("force") === "true";
         const { object, created } = await store.patch(
           ns,

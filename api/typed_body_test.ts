@@ -132,6 +132,23 @@ t(
   },
 );
 
+t(
+  "an apply configuration with a repeated key is refused under Strict and warned about otherwise",
+  async ({ s }) => {
+    const config = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup\ndata:\n  a: '1'\n  a: '2'\n";
+    const path = "/api/v1/namespaces/default/configmaps/dup?fieldManager=t";
+    const strict = await s.call("PATCH", `${path}&fieldValidation=Strict`, config, {
+      "content-type": "application/apply-patch+yaml",
+    });
+    assert.is(strict.status, 400);
+    assert.match((await strict.json()).message, 'strict decoding error: line 7: key "a" already set in map');
+    const warned = await s.call("PATCH", path, config, { "content-type": "application/apply-patch+yaml" });
+    assert.is(warned.status, 201);
+    assert.is(warned.headers.get("warning"), '299 - "line 7: key \\"a\\" already set in map"');
+    assert.equal((await warned.json()).data, { a: "2" });
+  },
+);
+
 t("the scale subresource reads and writes the parent's replicas", async ({ s }) => {
   assert.is((await s.call("POST", DEPLOYS, deployment())).status, 201);
   const scale = await (await s.call("GET", `${DEPLOYS}/web/scale`)).json();
