@@ -9,7 +9,7 @@ import type { Store } from "../storage/store.ts";
 import { internalError, shuttingDown, StatusError, unauthorized } from "../machinery/status.ts";
 import { parseRequestInfo } from "./request_info.ts";
 import { Registry } from "./registry/mod.ts";
-import { Discovery, aggregatedContentType, aggregatedVersionWanted } from "./discovery.ts";
+import { aggregatedContentType, aggregatedVersionWanted, Discovery } from "./discovery.ts";
 import { handleResource, resourceNotFound } from "./handlers.ts";
 import { jsonResponse, statusResponse } from "./encode.ts";
 
@@ -59,13 +59,23 @@ export interface ApiServer {
    * on a connection that is about to vanish.
    */
   closeWatches(): void;
+  /** Ends every open watch stream (clients resume from their last revision); serving goes on. */
+  endWatches(): void;
 }
 
-const HEALTH_CHECKS = ["ping", "log", "etcd", "informer-sync", "poststarthook/start-apiextensions-controllers"];
+const HEALTH_CHECKS = [
+  "ping",
+  "log",
+  "etcd",
+  "informer-sync",
+  "poststarthook/start-apiextensions-controllers",
+];
 
 function healthResponse(c: Context, ok: boolean, name: string): Response {
   const verbose = c.req.query("verbose") !== undefined;
-  if (!verbose) return c.text(ok ? "ok" : `[-]${name} failed: reason withheld\n${name} check failed`, ok ? 200 : 500);
+  if (!verbose) {
+    return c.text(ok ? "ok" : `[-]${name} failed: reason withheld\n${name} check failed`, ok ? 200 : 500);
+  }
   const lines = HEALTH_CHECKS.map((check) => `[${ok || check !== "etcd" ? "+" : "-"}]${check} ok`);
   return c.text(`${lines.join("\n")}\n${name} check ${ok ? "passed" : "failed"}\n`, ok ? 200 : 500);
 }
@@ -96,7 +106,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
 
   app.use("*", async (c, next) => {
     const path = c.req.path;
-    if (PUBLIC_PATHS.has(path) || path.startsWith("/readyz/") || path.startsWith("/livez/") || path.startsWith("/healthz/")) {
+    if (
+      PUBLIC_PATHS.has(path) || path.startsWith("/readyz/") || path.startsWith("/livez/") ||
+      path.startsWith("/healthz/")
+    ) {
       return await next();
     }
     if (closing) {
@@ -128,7 +141,10 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     }
     return new Response(legacy(), { headers: { "content-type": "application/json", vary: "Accept" } });
   };
-  app.get("/api", (c) => discoveryAnswer(c, "api", () => discovery.apiVersions(options.serverAddress ?? "127.0.0.1:6443")));
+  app.get(
+    "/api",
+    (c) => discoveryAnswer(c, "api", () => discovery.apiVersions(options.serverAddress ?? "127.0.0.1:6443")),
+  );
   app.get("/apis", (c) => discoveryAnswer(c, "apis", () => discovery.apiGroupList()));
   app.get("/api/:version", (c) => {
     const body = discovery.apiResourceList("", c.req.param("version"));
@@ -164,6 +180,9 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
     fetch: (req: Request) => Promise.resolve(app.fetch(req)),
     closeWatches: () => {
       closing = true;
+      for (const close of [...watches]) close();
+    },
+    endWatches: () => {
       for (const close of [...watches]) close();
     },
   };
