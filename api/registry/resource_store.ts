@@ -305,7 +305,7 @@ export class ResourceStore {
     delete meta.deletionGracePeriodSeconds;
     if (this.strategy.tracksGeneration) meta.generation = 1;
     else delete meta.generation;
-    if (this.#hasStatus) delete obj.status;
+    if (this.#hasStatus && !this.strategy.keepStatusOnCreate) delete obj.status;
     this.strategy.prepareForCreate?.(obj, ctx);
 
     if (this.info.namespaced && this.#admitNamespace && meta.name) {

@@ -172,5 +172,7 @@ export function strategyFor(
   return {
     tracksGeneration: TRACKS_GENERATION.has(gr),
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),
+    // A kubelet registers its Node with capacity and conditions in one create.
+    keepStatusOnCreate: gr === "/nodes",
   };
 }

@@ -39,6 +39,8 @@ export interface Strategy {
   tracksGeneration?: boolean;
   /** Whether PUT of a missing object creates it. */
   allowCreateOnUpdate?: boolean;
+  /** Whether a create keeps the status it carries (Nodes); otherwise status starts empty. */
+  keepStatusOnCreate?: boolean;
   /** Reset what a create may not set (status, …) and fill server-owned fields. */
   prepareForCreate?(obj: KubeObject, ctx: StrategyContext): void;
   /** Carry over what an update may not change; `old` is the stored object. */
