@@ -1,21 +1,68 @@
 /**
  * The `kubedeno` command.
  *
- *   kubedeno up [--data-dir DIR] [--port N] [--bind ADDR]   everything in one process
- *   kubedeno apiserver [same flags]                          the API server alone
+ *   kubedeno up [--data-dir DIR] [--port N] [--bind ADDR] [--simulated-nodes N]
+ *   kubedeno apiserver [--data-dir DIR] [--port N] [--bind ADDR]
+ *   kubedeno controllers --kubeconfig F
+ *   kubedeno scheduler --kubeconfig F
+ *   kubedeno simulate --kubeconfig F [--nodes N] [--start N]
  */
 
-import { parseFlags, USAGE } from "./cli/flags.ts";
+import { parseFlags, type ServerFlags, USAGE } from "./cli/flags.ts";
 
 const [command = "up", ...rest] = Deno.args;
+
+function needKubeconfig(flags: ServerFlags): string {
+  if (!flags.kubeconfig) {
+    console.error(`kubedeno ${command} needs --kubeconfig FILE\n\n${USAGE}`);
+    Deno.exit(2);
+  }
+  return flags.kubeconfig;
+}
+
+async function runAgainstCluster(flags: ServerFlags): Promise<void> {
+  const { clientFromKubeconfig } = await import("./cli/kubeconfig.ts");
+  const { runComponents, runSimulatedNodes } = await import("./cli/components.ts");
+  const client = await clientFromKubeconfig(needKubeconfig(flags), `kubedeno-${command}`);
+  const abort = new AbortController();
+  const stop = () => {
+    abort.abort();
+    setTimeout(() => Deno.exit(0), 200);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  if (command === "simulate") {
+    const sim = await runSimulatedNodes(client, flags.nodes, flags.start);
+    console.error(`kubedeno: ${sim.nodeNames.length} simulated nodes registered`);
+  } else {
+    await runComponents(client, flags, {
+      controllers: command === "controllers",
+      scheduler: command === "scheduler",
+    }, abort.signal);
+    console.error(`kubedeno: ${command} running`);
+  }
+}
+
+let flags: ServerFlags;
+try {
+  flags = parseFlags(rest);
+} catch (err) {
+  console.error((err as Error).message);
+  Deno.exit(2);
+}
 
 switch (command) {
   case "up":
   case "apiserver": {
     const { runApiServer } = await import("./cli/up.ts");
-    await runApiServer(parseFlags(rest));
+    await runApiServer(flags, command === "up");
     break;
   }
+  case "controllers":
+  case "scheduler":
+  case "simulate":
+    await runAgainstCluster(flags);
+    break;
   case "help":
   case "--help":
   case "-h":

@@ -15,6 +15,8 @@ import type { Registry } from "../api/registry/mod.ts";
 import { repairServiceAllocations } from "../api/registry/strategies/services.ts";
 import { parseIPv4 } from "../api/registry/allocators/ip_allocator.ts";
 import type { ServerFlags } from "./flags.ts";
+import { Client } from "../machinery/client.ts";
+import { runComponents, runSimulatedNodes } from "./components.ts";
 
 /** The namespaces every cluster starts with. */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -200,8 +202,8 @@ function kubeconfigHost(bind: string): string {
   return bind;
 }
 
-/** Runs until SIGINT or SIGTERM. */
-export async function runApiServer(flags: ServerFlags): Promise<void> {
+/** Runs until SIGINT or SIGTERM; with `withComponents`, the controllers, scheduler and simulated nodes too. */
+export async function runApiServer(flags: ServerFlags, withComponents = false): Promise<void> {
   const started = performance.now();
   await Deno.mkdir(flags.dataDir, { recursive: true });
   const [store, openapi] = await Promise.all([
@@ -240,6 +242,22 @@ export async function runApiServer(flags: ServerFlags): Promise<void> {
   await bootstrapKubernetesService(server.registry, { address: endpointAddress(host), port }).catch((err) => {
     console.error("kubedeno: creating the kubernetes Service failed:", (err as Error).message);
   });
+  const components = new AbortController();
+  const stopSimulator: Array<() => Promise<void>> = [];
+  if (withComponents) {
+    // In one process the components reach the API through its own handler: no sockets, no TLS.
+    const client = new Client({
+      server: `https://${host}:${port}`,
+      token: pki.token,
+      userAgent: "kubedeno/in-process",
+      transport: (request) => server.fetch(request),
+    });
+    await runComponents(client, flags, { controllers: true, scheduler: true }, components.signal);
+    if (flags.simulatedNodes > 0) {
+      const sim = await runSimulatedNodes(client, flags.simulatedNodes);
+      stopSimulator.push(() => sim.stop());
+    }
+  }
   ready = true;
   const ms = (performance.now() - started).toFixed(0);
   console.error(`kubedeno: serving on https://${host}:${port} (ready in ${ms} ms)`);
@@ -248,6 +266,8 @@ export async function runApiServer(flags: ServerFlags): Promise<void> {
   const shutdown = async () => {
     ready = false;
     deleter.stop();
+    components.abort();
+    await Promise.all(stopSimulator.map((stop) => stop().catch(() => {})));
     // End watches cleanly so clients reconnect, give the last bytes a moment, then stop.
     server.closeWatches();
     await new Promise((r) => setTimeout(r, 100));

@@ -46,8 +46,9 @@ const DEFAULT_CAPACITY = { cpu: "32", memory: "256Gi", pods: "110", "ephemeral-s
 
 /** The address facts of node `index`: its InternalIP and pod range. */
 export function nodeAddresses(index: number): { hostIP: string; podCIDR: string } {
+  const host = index + 1;
   return {
-    hostIP: `172.${16 + (index >> 16)}.${(index >> 8) & 255}.${index & 255}`,
+    hostIP: `172.${16 + (host >> 16)}.${(host >> 8) & 255}.${host & 255}`,
     podCIDR: `10.${128 + (index >> 8)}.${index & 255}.0/24`,
   };
 }

@@ -39,7 +39,7 @@ test("nodes register Ready with leases; bound pods run, complete or fail; delete
   const running = await pods.get("default", "runs") as Json;
   assert.is(running.status.conditions.find((c: Json) => c.type === "Ready").status, "True");
   assert.ok(running.status.podIP.startsWith("10.128.0."));
-  assert.is(running.status.hostIP, "172.16.0.0");
+  assert.is(running.status.hostIP, "172.16.0.1");
   await eventually(async () => (await phase("ok")) === "Succeeded", 3000, "Succeeded");
   await eventually(async () => (await phase("bad")) === "Failed", 3000, "Failed");
   const bad = await pods.get("default", "bad") as Json;

@@ -1,0 +1,12 @@
+/**
+ * Every controller `kubedeno up` and `kubedeno controllers` run, by upstream's controller
+ * names.
+ */
+
+import type { ControllerFactory } from "./framework/mod.ts";
+import { newReplicaSetController, newReplicationControllerController } from "./replicaset/controller.ts";
+
+export const CONTROLLERS: Record<string, ControllerFactory> = {
+  replicaset: newReplicaSetController,
+  replicationcontroller: newReplicationControllerController,
+};
