@@ -80,7 +80,9 @@ async function waitForKubeconfigLine(stdout: ReadableStream<Uint8Array>): Promis
 }
 
 /** Starts a server in a new temporary data directory (or `dataDir`). */
-export async function startServer(options: { dataDir?: string; port?: number } = {}): Promise<ServerProcess> {
+export async function startServer(
+  options: { dataDir?: string; port?: number; args?: string[] } = {},
+): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "kubedeno-test-" });
   const home = await Deno.makeTempDir({ prefix: "kubedeno-home-" });
   const port = options.port ?? freePort();
@@ -144,7 +146,7 @@ export async function startServer(options: { dataDir?: string; port?: number } =
 
   const launch = async () => {
     child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/main.ts`, "up", "--data-dir", dataDir, "--port", String(port)],
+      args: ["run", "-A", `${ROOT}/main.ts`, "up", "--data-dir", dataDir, "--port", String(port), ...(options.args ?? [])],
       cwd: ROOT,
       stdout: "piped",
       stderr: "inherit",
