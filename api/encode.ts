@@ -21,9 +21,11 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
   });
 }
 
-/** The Status response for an error. */
+/** The Status response for an error; a suggested retry delay also goes out as `Retry-After`. */
 export function statusResponse(err: StatusError): Response {
-  return jsonResponse(err.toStatus(), err.code);
+  const retryAfter = err.details?.retryAfterSeconds;
+  const headers: Record<string, string> = retryAfter && retryAfter > 0 ? { "retry-after": String(retryAfter) } : {};
+  return jsonResponse(err.toStatus(), err.code, headers);
 }
 
 /** A body in the negotiated format (JSON or YAML; Tables are built before this). */

@@ -22,6 +22,8 @@ import { buildFilter } from "./filter.ts";
 import { serveWatch } from "./watch.ts";
 import { reviewFor } from "./reviews.ts";
 import { getScale, writeScale } from "./scale.ts";
+import { bindPod } from "./pod_binding.ts";
+import { evictPod } from "./pod_eviction.ts";
 import { type BodyKind, checkObjectBody, checkPatchedObject } from "./typed_body.ts";
 import { fieldValidationOf, warningHeader } from "../openapi/field_validation.ts";
 import { loadSchemas } from "../openapi/schema.ts";
@@ -121,7 +123,7 @@ export async function handleResource(
     const sub = ri.subresources.find((s) => s.name === subresource);
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
-    if (!["status", "finalize", "scale"].includes(subresource)) {
+    if (!["status", "finalize", "scale", "binding", "eviction"].includes(subresource)) {
       throw new StatusError(
         404,
         "NotFound",
@@ -149,6 +151,13 @@ export async function handleResource(
   }
 
   if (subresource === "scale") return await handleScale(req, url, store, ns, info.name, verb);
+  if (subresource === "binding" || subresource === "eviction") {
+    return await handlePodAction(req, url, ctx.registry, store, ns, info.name, subresource);
+  }
+  if (ri.group === "" && ri.resource === "bindings" && verb === "create") {
+    const pods = ctx.registry.mustGet("", "pods");
+    return await handlePodAction(req, url, ctx.registry, pods, ns, undefined, "binding");
+  }
 
   switch (verb) {
     case "get": {
@@ -343,6 +352,47 @@ async function handleScale(
     return next;
   }, { dryRun, tracker });
   return withWarnings(encodeResponse(scale, format), warnings);
+}
+
+/** The Status a successful binding or eviction answers with (201 Created). */
+const CREATED_STATUS = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", code: 201 };
+
+/**
+ * POST of a Binding (`pods/{name}/binding`, or `bindings` when `name` is undefined) or an
+ * Eviction (`pods/{name}/eviction`): both answer 201 with a Success Status.
+ */
+async function handlePodAction(
+  req: Request,
+  url: URL,
+  registry: Registry,
+  pods: ResourceStore,
+  ns: string,
+  name: string | undefined,
+  action: "binding" | "eviction",
+): Promise<Response> {
+  const format = negotiateOutput(req.headers.get("accept"), { allowTable: false });
+  const validation = fieldValidationOf(url.searchParams);
+  const body = await decodeObjectBodyWithSource(req.headers.get("content-type"), await readBody(req));
+  const object = body.object as KubeObject;
+  const dryRun = isDryRun(url);
+  const schemas = await loadSchemas();
+  let warnings: string[];
+  if (action === "binding") {
+    warnings = checkObjectBody(schemas, body, { group: "", version: "v1", kind: "Binding" }, validation);
+    await bindPod(pods, ns, object, { dryRun, urlName: name });
+  } else {
+    // Bodies of policy/v1beta1 (not a served schema) are taken as they come.
+    const version = object.apiVersion === "policy/v1beta1" ? "v1beta1" : "v1";
+    warnings = checkObjectBody(schemas, body, { group: "policy", version, kind: "Eviction" }, validation);
+    await evictPod(
+      { pods, podDisruptionBudgets: registry.mustGet("policy", "poddisruptionbudgets") },
+      ns,
+      name!,
+      object,
+      dryRun,
+    );
+  }
+  return withWarnings(encodeResponse(CREATED_STATUS, format, 201), warnings);
 }
 
 /** DeleteOptions from the body (JSON/YAML/protobuf) and the query, query winning where both say. */

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { Store } from "../storage/store.ts";
 import { internalError, shuttingDown, StatusError, unauthorized } from "../machinery/status.ts";
 import { parseRequestInfo } from "./request_info.ts";
-import { Registry } from "./registry/mod.ts";
+import { type AdmissionOptions, Registry } from "./registry/mod.ts";
 import { aggregatedContentType, aggregatedVersionWanted, Discovery } from "./discovery.ts";
 import { handleResource, resourceNotFound } from "./handlers.ts";
 import { jsonResponse, statusResponse } from "./encode.ts";
@@ -47,6 +47,8 @@ export interface ApiServerOptions {
   openapi?: OpenApiHandler;
   /** Whether the server is ready (`/readyz`). */
   isReady?: () => boolean;
+  /** Tunables of the admission plugins. */
+  admission?: AdmissionOptions;
 }
 
 export interface ApiServer {
@@ -90,7 +92,7 @@ function sameToken(a: string, b: string): boolean {
 
 /** Builds the API server over `store`. */
 export function createApiServer(options: ApiServerOptions): ApiServer {
-  const registry = new Registry(options.store);
+  const registry = new Registry(options.store, undefined, options.admission);
   const discovery = new Discovery(registry);
   const isReady = options.isReady ?? (() => true);
   const watches = new Set<() => void>();

@@ -13,6 +13,18 @@ import { defaultKeyPrefix, type NamespaceAdmission, ResourceStore } from "./reso
 import { strategyFor } from "./strategies.ts";
 import { converterFor } from "./conversion.ts";
 import { createServiceAllocators, type ServiceAllocators } from "./strategies/services.ts";
+import { AdmissionChain } from "../admission/mod.ts";
+import { NamespaceCache } from "../admission/namespace_cache.ts";
+import { limitRanger } from "../admission/limit_ranger.ts";
+import { defaultTolerationSeconds, type DefaultTolerationSecondsOptions } from "../admission/default_toleration_seconds.ts";
+
+/** Tunables of the admission plugins (kube-apiserver's flags). */
+export type AdmissionOptions = DefaultTolerationSecondsOptions;
+import {
+  type NamespaceLister,
+  quotaStatusStrategy,
+  resourceQuotaAdmission,
+} from "../admission/resource_quota.ts";
 
 export interface GroupVersions {
   /** "" for the core group. */
@@ -38,10 +50,12 @@ export class Registry {
   readonly resources: ResourceInfo[];
   /** Where Services get their cluster IPs and node ports (state kept in the store). */
   readonly serviceAllocators: ServiceAllocators;
+  /** The admission plugins every write passes through (DefaultTolerationSeconds, LimitRanger, ResourceQuota). */
+  readonly admission: AdmissionChain;
   readonly #stores = new Map<string, ResourceStore>();
   readonly #groups: GroupVersions[];
 
-  constructor(store: Store, resources: ResourceInfo[] = RESOURCES) {
+  constructor(store: Store, resources: ResourceInfo[] = RESOURCES, admission: AdmissionOptions = {}) {
     this.resources = resources;
     this.serviceAllocators = createServiceAllocators(store);
     const admitNamespace: NamespaceAdmission = async (namespace, info, name) => {
@@ -63,6 +77,20 @@ export class Registry {
     const pods = {
       nodeExists: async (name: string) => !!(await store.get(`${defaultKeyPrefix({ group: "", resource: "nodes" })}${name}`)),
     };
+    // Which namespaces hold quotas and limit ranges, forgotten on every write of those kinds.
+    const listOrNone = async (resource: string, ns: string) =>
+      (await this.preferredStore("", resource)?.list(ns))?.items ?? [];
+    const quotaCache = new NamespaceCache((ns) => listOrNone("resourcequotas", ns));
+    const limitRangeCache = new NamespaceCache((ns) => listOrNone("limitranges", ns));
+    this.admission = new AdmissionChain([
+      defaultTolerationSeconds(admission),
+      limitRanger(limitRangeCache),
+      resourceQuotaAdmission({ quotas: () => this.mustGet("", "resourcequotas"), cache: quotaCache }),
+    ]);
+    const listInNamespace: NamespaceLister = async (group, resource, namespace) => {
+      const served = this.preferredStore(group, resource);
+      return served ? (await served.list(namespace)).items : undefined;
+    };
     const preferred = new Map<string, string>();
     for (const info of resources) {
       const gr = `${info.group}/${info.resource}`;
@@ -83,7 +111,10 @@ export class Registry {
         `${info.group}/${info.version}/${info.resource}`,
         new ResourceStore({
           info,
-          strategy: strategyFor(info.group, info.resource, pods, this.serviceAllocators),
+          strategy: gr === "/resourcequotas"
+            ? quotaStatusStrategy(strategyFor(info.group, info.resource, pods), listInNamespace)
+            : strategyFor(info.group, info.resource, pods, this.serviceAllocators),
+          admission: this.admission,
           store,
           keyPrefix,
           admitNamespace,
@@ -105,6 +136,8 @@ export class Registry {
       group,
       versions: [...versions].sort(compareVersions),
     }));
+    this.preferredStore("", "resourcequotas")?.onChange((ns) => quotaCache.invalidate(ns));
+    this.preferredStore("", "limitranges")?.onChange((ns) => limitRangeCache.invalidate(ns));
   }
 
   /** The store of one resource of one group-version. */
@@ -114,12 +147,19 @@ export class Registry {
 
   /** The store of a resource in its preferred version; throws if it is not served. */
   mustGet(group: string, resource: string): ResourceStore {
+    const store = this.preferredStore(group, resource);
+    if (!store) throw new Error(`Resource ${resource} of group "${group}" is not served`);
+    return store;
+  }
+
+  /** The store of a resource in its preferred version, if it is served. */
+  preferredStore(group: string, resource: string): ResourceStore | undefined {
     const versions = this.#groups.find((g) => g.group === group)?.versions ?? [];
     for (const v of versions) {
       const s = this.lookup(group, v, resource);
       if (s) return s;
     }
-    throw new Error(`Resource ${resource} of group "${group}" is not served`);
+    return undefined;
   }
 
   /** Served groups (core first) with their versions, preferred first. */

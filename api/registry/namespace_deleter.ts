@@ -71,7 +71,8 @@ export class NamespaceDeleter {
     let remaining = 0;
     for (const store of this.#registry.preferredStores({ namespacedOnly: true })) {
       if (!store.info.verbs.includes("list")) continue;
-      await store.deleteCollection(name, {});
+      // Background, as upstream's namespace controller asks: no kind's default may orphan.
+      await store.deleteCollection(name, {}, { propagationPolicy: "Background" });
       remaining += await store.count(name);
     }
     if (remaining > 0) return false;

@@ -37,6 +37,13 @@ import { type Reservation, specOf, type Strategy, type StrategyContext } from ".
 import { decodeContinue, encodeContinue } from "./continue_token.ts";
 import type { Converter } from "./conversion.ts";
 import { validateObjectMeta, validateObjectMetaUpdate } from "./meta_validation.ts";
+import { type AdmissionChain, admissionName } from "../admission/mod.ts";
+import {
+  defaultGarbageCollectionPolicy,
+  finalizersForGarbageCollection,
+  type GarbageCollectionPolicy,
+  validatePropagation,
+} from "./propagation.ts";
 
 /** Selects objects for list, watch and deletecollection. */
 export interface ObjectFilter {
@@ -133,6 +140,17 @@ export interface ResourceStoreOptions {
   validator?: ObjectValidator;
   /** For a version served from another version's storage: how to convert on the way. */
   converter?: Converter;
+  /** The admission plugins writes pass through (creates and updates). */
+  admission?: AdmissionChain;
+}
+
+/** Told of every committed write of a store (not dry runs): the namespace ("" if cluster-scoped) and name. */
+export type ChangeListener = (namespace: string, name: string) => void;
+
+/** Preconditions of a direct write, as DeleteOptions carries them. */
+export interface Preconditions {
+  uid?: string;
+  resourceVersion?: string;
 }
 
 /** `/registry/pods/`, `/registry/apps/deployments/`. */
@@ -186,6 +204,9 @@ export class ResourceStore {
   readonly #converter?: Converter;
   readonly #defaulter?: (obj: KubeObject) => void;
   readonly #validator?: ObjectValidator;
+  readonly #gcPolicy: GarbageCollectionPolicy;
+  readonly #admission?: AdmissionChain;
+  readonly #listeners: ChangeListener[] = [];
   /** One read-only object per store event, shared by every watcher of this store. */
   readonly #stamped = new WeakMap<WatchEvent<KubeObject>, KubeObject>();
 
@@ -198,9 +219,26 @@ export class ResourceStore {
     this.#now = options.now ?? Date.now;
     this.#hasStatus = options.info.subresources.some((s) => s.name === "status");
     this.#gr = { group: options.info.group, resource: options.info.resource };
+    this.#gcPolicy = defaultGarbageCollectionPolicy(
+      options.info.group,
+      options.info.version,
+      options.info.resource,
+    );
     this.#converter = options.converter;
     this.#defaulter = options.defaulter;
     this.#validator = options.validator;
+    this.#admission = options.admission;
+  }
+
+  /** Calls `listener` after every committed write of this store (creates, updates, deletes). */
+  onChange(listener: ChangeListener): void {
+    this.#listeners.push(listener);
+  }
+
+  #changed(obj: KubeObject): void {
+    if (this.#listeners.length === 0) return;
+    const meta = metaOf(obj);
+    for (const listener of this.#listeners) listener(meta.namespace ?? "", meta.name ?? "");
   }
 
   get apiVersion(): string {
@@ -295,8 +333,28 @@ export class ResourceStore {
     this.#checkNamespace(obj, namespace);
     this.#defaulter?.(obj);
     if (options.tracker) obj = options.tracker.record(obj, undefined);
-    const meta = metaOf(obj);
+    let meta = metaOf(obj);
     if (meta.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
+    // A generated name is new by construction; only a name the client chose can be taken.
+    const clientNamed = !!meta.name;
+    const admission = this.#admission && {
+      operation: "CREATE" as const,
+      info: this.info,
+      subresource: "",
+      namespace: this.info.namespaced ? namespace : "",
+      name: admissionName(obj),
+      object: obj,
+      dryRun: !!options.dryRun,
+      exists: async () => {
+        const name = metaOf(admission!.object).name;
+        return clientNamed && !!name && !!(await this.#store.get(this.key(namespace, name)));
+      },
+    };
+    if (admission) {
+      await this.#admission!.admit(admission);
+      obj = admission.object;
+      meta = metaOf(obj);
+    }
     if (!meta.name && meta.generateName) meta.name = generateNameFrom(meta.generateName);
     const ctx = this.#ctx();
     meta.uid = newUid();
@@ -317,6 +375,10 @@ export class ResourceStore {
       ...(this.strategy.validate?.(obj, ctx) ?? []),
     ];
     if (errors.length) throw this.#invalid(meta.name ?? "", errors);
+    if (admission) {
+      admission.object = obj;
+      await this.#admission!.validate(admission);
+    }
     const reservation = await this.strategy.beforeCreate?.(obj, { ...ctx, dryRun: !!options.dryRun });
     return this.#reserved(reservation, async () => {
       if (options.dryRun) {
@@ -328,6 +390,7 @@ export class ResourceStore {
       try {
         const kv = await this.#store.create(this.key(namespace, meta.name!), this.#toStorage(obj));
         obj.metadata = canonicalMetadata({ ...meta, resourceVersion: String(kv.modRevision) });
+        this.#changed(obj);
         return obj;
       } catch (err) {
         if (isStorageError(err, "KeyExists")) throw alreadyExists(this.#gr, meta.name!);
@@ -352,6 +415,7 @@ export class ResourceStore {
   /** Tells the strategy that `kv` left storage; its failures are logged, never returned. */
   async #deleted(kv: KeyValue): Promise<KubeObject> {
     const object = this.#fromStorage(kv);
+    this.#changed(object);
     if (this.strategy.afterDelete) {
       await this.strategy.afterDelete(object, this.#ctx()).catch((err) => {
         console.error(`${this.#gr.resource} ${metaOf(object).name}: cleanup after delete failed:`, err);
@@ -501,6 +565,59 @@ export class ResourceStore {
     });
   }
 
+  /**
+   * Changes the stored object by `change` alone — no strategy, validation or admission — for
+   * writes the server makes on its own terms (a pod's binding), as upstream's subresources that
+   * write storage directly. `change` gets a copy, may throw a StatusError, and is retried on a
+   * newer object when another write got in first. Preconditions are checked on every attempt.
+   */
+  async directUpdate(
+    namespace: string,
+    name: string,
+    change: (current: KubeObject) => KubeObject,
+    options: { dryRun?: boolean; preconditions?: Preconditions } = {},
+  ): Promise<KubeObject> {
+    const key = this.key(namespace, name);
+    const apply = (current: KubeObject) => {
+      const meta = metaOf(current);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== meta.uid) {
+        throw conflict(
+          this.#gr,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${meta.uid}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw conflict(
+          this.#gr,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${meta.resourceVersion}`,
+        );
+      }
+      const next = change(clone(current));
+      metaOf(next).resourceVersion = meta.resourceVersion;
+      return next;
+    };
+    if (options.dryRun) {
+      const kv = await this.#store.get(key);
+      if (!kv) throw this.#notFound(name);
+      return apply(this.#fromStorage(kv));
+    }
+    try {
+      const kv = await this.#store.guaranteedUpdate<KubeObject>(
+        key,
+        (current) => this.#toStorage(apply(this.#fromStorage(current!))),
+      );
+      const object = this.#fromStorage(kv);
+      this.#changed(object);
+      return object;
+    } catch (err) {
+      if (isStorageError(err, "KeyNotFound")) throw this.#notFound(name);
+      throw err;
+    }
+  }
+
   async #guaranteedUpdate(
     namespace: string,
     name: string,
@@ -508,8 +625,24 @@ export class ResourceStore {
     tryUpdate: (current: KubeObject | undefined) => { object: KubeObject } | { create: KubeObject },
   ): Promise<{ object: KubeObject; created: boolean }> {
     const key = this.key(namespace, name);
-    const beforeUpdate = (obj: KubeObject, old: KubeObject) =>
-      this.strategy.beforeUpdate?.(obj, old, { ...this.#ctx(options.subresource), dryRun: !!options.dryRun });
+    const beforeUpdate = async (obj: KubeObject, old: KubeObject) => {
+      if (this.#admission) {
+        await this.#admission.validate({
+          operation: "UPDATE",
+          info: this.info,
+          subresource: options.subresource ?? "",
+          namespace: this.info.namespaced ? namespace : "",
+          name,
+          object: obj,
+          oldObject: old,
+          dryRun: !!options.dryRun,
+        });
+      }
+      return await this.strategy.beforeUpdate?.(obj, old, {
+        ...this.#ctx(options.subresource),
+        dryRun: !!options.dryRun,
+      });
+    };
     if (options.dryRun) {
       const kv = await this.#store.get(key);
       const old = kv ? this.#fromStorage(kv) : undefined;
@@ -541,6 +674,7 @@ export class ResourceStore {
       await reservation?.commit();
       reservation = undefined;
       const object = this.#fromStorage(kv);
+      this.#changed(object);
       if (this.#shouldDeleteAfterUpdate(object)) {
         await this.#store.delete(key, { expectedModRevision: kv.modRevision }).then(
           (gone) => this.#deleted(gone),
@@ -564,6 +698,8 @@ export class ResourceStore {
   async delete(namespace: string, name: string, options: DeleteOptionsBody = {}): Promise<DeleteResult> {
     const key = this.key(namespace, name);
     const dryRun = (options.dryRun ?? []).includes("All");
+    const badOptions = validatePropagation(options);
+    if (badOptions) throw badOptions;
     for (let attempt = 0;; attempt++) {
       const kv = await this.#store.get<KubeObject>(key);
       if (!kv) throw this.#notFound(name);
@@ -594,7 +730,10 @@ export class ResourceStore {
           ctx,
         );
       }
-      const hasFinalizers = !!meta.finalizers?.length || !!this.strategy.pendingFinalizers?.(current);
+      // Cascading deletion: `orphan` / `foregroundDeletion` as the options and the kind ask.
+      const gcFinalizers = finalizersForGarbageCollection(meta.finalizers, options, this.#gcPolicy);
+      const finalizers = gcFinalizers ?? meta.finalizers;
+      const hasFinalizers = !!finalizers?.length || !!this.strategy.pendingFinalizers?.(current);
       if (!hasFinalizers && grace <= 0) {
         if (dryRun) return { object: current, deleted: true };
         try {
@@ -609,6 +748,8 @@ export class ResourceStore {
       // Mark for deletion: finalizers or a grace period keep the object for now.
       const marked = clone(current);
       const mmeta = metaOf(marked);
+      if (gcFinalizers?.length) mmeta.finalizers = gcFinalizers;
+      else if (gcFinalizers) delete mmeta.finalizers;
       const now = ctx.now;
       if (grace > 0) {
         const deadline = now + grace * 1000;
@@ -630,7 +771,9 @@ export class ResourceStore {
       if (jsonEqual(marked, current) || dryRun) return { object: marked, deleted: false };
       try {
         const updated = await this.#store.update(key, this.#toStorage(marked), kv.modRevision);
-        return { object: this.#fromStorage(updated), deleted: false };
+        const object = this.#fromStorage(updated);
+        this.#changed(object);
+        return { object, deleted: false };
       } catch (err) {
         if (isStorageError(err, "Conflict") && attempt < 100) continue;
         if (isStorageError(err, "KeyNotFound")) throw this.#notFound(name);
@@ -738,6 +881,7 @@ export class ResourceStore {
         const { object } = await this.delete(meta.namespace ?? "", meta.name ?? "", {
           gracePeriodSeconds: options.gracePeriodSeconds,
           propagationPolicy: options.propagationPolicy,
+          orphanDependents: options.orphanDependents,
           dryRun: options.dryRun,
         });
         out.push(object);
