@@ -23,7 +23,7 @@ function needKubeconfig(flags: ServerFlags): string {
 async function runAgainstCluster(flags: ServerFlags): Promise<void> {
   const { clientFromKubeconfig } = await import("./cli/kubeconfig.ts");
   const { runComponents, runSimulatedNodes } = await import("./cli/components.ts");
-  const client = await clientFromKubeconfig(needKubeconfig(flags), `kubedeno-${command}`);
+  const { client, ca } = await clientFromKubeconfig(needKubeconfig(flags), `kubedeno-${command}`);
   const abort = new AbortController();
   const stop = () => {
     abort.abort();
@@ -32,13 +32,19 @@ async function runAgainstCluster(flags: ServerFlags): Promise<void> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   if (command === "simulate") {
-    const sim = await runSimulatedNodes(client, flags.nodes, flags.start);
+    const sim = await runSimulatedNodes(client, flags.nodes, flags.start, flags.nodeMonitorGracePeriodMs);
     console.error(`kubedeno: ${sim.nodeNames.length} simulated nodes registered`);
   } else {
-    await runComponents(client, flags, {
-      controllers: command === "controllers",
-      scheduler: command === "scheduler",
-    }, abort.signal);
+    await runComponents(
+      client,
+      flags,
+      {
+        controllers: command === "controllers",
+        scheduler: command === "scheduler",
+      },
+      abort.signal,
+      { rootCA: ca, volumesDir: `${flags.dataDir}/volumes` },
+    );
     console.error(`kubedeno: ${command} running`);
   }
 }

@@ -6,11 +6,13 @@
  * act at once.
  */
 
-import type { Client } from "../machinery/client.ts";
-import { newUid } from "../machinery/object_meta.ts";
+import { Client } from "../machinery/client.ts";
+import { EventSink } from "../controllers/framework/events.ts";
+import { type KubeObject, newUid } from "../machinery/object_meta.ts";
+import { isStatusError } from "../machinery/status.ts";
 import { type ControllerContext, newControllerContext, type Runnable } from "../controllers/framework/mod.ts";
 import { LeaderElector } from "../controllers/framework/leader_election.ts";
-import { CONTROLLERS } from "../controllers/all.ts";
+import { controllerFactories, type ControllersConfig, LOCAL_STORAGE_CLASS } from "../controllers/all.ts";
 import { newScheduler } from "../controllers/scheduler/scheduler.ts";
 import { NodeSimulator } from "../node/simulated/simulator.ts";
 import type { ServerFlags } from "./flags.ts";
@@ -26,23 +28,29 @@ export async function runComponents(
   flags: ServerFlags,
   which: Components,
   signal: AbortSignal,
+  config: ControllersConfig,
 ): Promise<ControllerContext> {
   const ctx = newControllerContext(client, signal, {
     nodeMonitorGracePeriodMs: flags.nodeMonitorGracePeriodMs,
   });
-  const groups: Array<{ lease: string; runnables: Runnable[] }> = [];
+  const groups: Array<{ lease: string; runnables: Runnable[]; onLead?: () => Promise<void> }> = [];
   if (which.controllers) {
+    const own = as(ctx, "kube-controller-manager");
     groups.push({
       lease: "kube-controller-manager",
-      runnables: Object.values(CONTROLLERS).map((f) => f(ctx)),
+      runnables: Object.values(controllerFactories(config)).map((f) => f(own)),
+      onLead: () => ensureStorageClass(own.client),
     });
   }
-  if (which.scheduler) groups.push({ lease: "kube-scheduler", runnables: [newScheduler()(ctx)] });
+  if (which.scheduler) {
+    groups.push({ lease: "kube-scheduler", runnables: [newScheduler()(as(ctx, "kube-scheduler"))] });
+  }
   await ctx.informers.start();
   const identity = `${Deno.hostname()}_${newUid()}`;
-  for (const { lease, runnables } of groups) {
+  for (const { lease, runnables, onLead } of groups) {
     const lead = (leading: AbortSignal) => {
       for (const r of runnables) r.run();
+      onLead?.().catch((err) => console.error(`kubedeno: ${lease}: ${(err as Error).message}`));
       leading.addEventListener("abort", () => {
         for (const r of runnables) r.stop();
         if (!signal.aborted) {
@@ -63,9 +71,42 @@ export async function runComponents(
   return ctx;
 }
 
-/** Registers and runs `count` simulated nodes. */
-export async function runSimulatedNodes(client: Client, count: number, start = 0): Promise<NodeSimulator> {
-  const sim = new NodeSimulator(client, { nodes: count, start });
+/**
+ * The context a component writes through: the shared informers, and a client whose user agent
+ * names the component as upstream's binaries do, so its writes are recorded under that field
+ * manager (`kube-controller-manager`, `kube-scheduler`).
+ */
+function as(ctx: ControllerContext, component: string): ControllerContext {
+  const client = new Client({
+    ...ctx.client.config,
+    userAgent: `${component}/v1.33.0 (linux/amd64) kubedeno`,
+  });
+  return { ...ctx, client, events: new EventSink(client) };
+}
+
+/** Creates the local StorageClass (the default class) unless it exists. */
+async function ensureStorageClass(client: Client): Promise<void> {
+  const classes = client.resource<KubeObject>("storage.k8s.io", "storageclasses");
+  try {
+    await classes.create("", structuredClone(LOCAL_STORAGE_CLASS) as KubeObject);
+  } catch (err) {
+    if (!isStatusError(err, "AlreadyExists")) throw err;
+  }
+}
+
+/**
+ * Registers and runs `count` simulated nodes. They renew their Leases every 10 s as kubelets do,
+ * or four times per node monitor grace period when that is shorter, so a short grace period
+ * (in tests) does not make healthy nodes look silent.
+ */
+export async function runSimulatedNodes(
+  client: Client,
+  count: number,
+  start = 0,
+  nodeMonitorGracePeriodMs = 40_000,
+): Promise<NodeSimulator> {
+  const leaseRenewMs = Math.min(10_000, Math.max(100, Math.floor(nodeMonitorGracePeriodMs / 4)));
+  const sim = new NodeSimulator(client, { nodes: count, start, leaseRenewMs });
   await sim.start();
   return sim;
 }

@@ -15,6 +15,9 @@ export interface ServerFlags {
   nodeMonitorGracePeriodMs: number;
   /** Run without leader election (one copy only). */
   leaderElect: boolean;
+  /** How long new pods tolerate a not-ready / unreachable node (seconds). */
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
 }
 
 export const USAGE = `Usage: kubedeno <command> [flags]
@@ -36,7 +39,10 @@ Flags:
   --nodes N                       simulate: how many nodes (default 3)
   --start N                       simulate: index of the first node (default 0)
   --node-monitor-grace-period D   how long before a silent node is NotReady (default 40s)
-  --leader-elect=false            controllers, scheduler: act without a leader Lease`;
+  --leader-elect=false            controllers, scheduler: act without a leader Lease
+  --default-not-ready-toleration-seconds N
+  --default-unreachable-toleration-seconds N
+                                  how long new pods stay on a not-ready / unreachable node (default 300)`;
 
 /** A Go-style duration (`40s`, `1m30s`, `500ms`) in milliseconds. */
 export function parseDuration(s: string): number {
@@ -72,6 +78,8 @@ export function parseFlags(args: string[]): ServerFlags {
     start: 0,
     nodeMonitorGracePeriodMs: 40_000,
     leaderElect: true,
+    defaultNotReadyTolerationSeconds: 300,
+    defaultUnreachableTolerationSeconds: 300,
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
@@ -116,6 +124,12 @@ export function parseFlags(args: string[]): ServerFlags {
         break;
       case "--leader-elect":
         flags.leaderElect = eq > 0 ? value() !== "false" : true;
+        break;
+      case "--default-not-ready-toleration-seconds":
+        flags.defaultNotReadyTolerationSeconds = count(name, value());
+        break;
+      case "--default-unreachable-toleration-seconds":
+        flags.defaultUnreachableTolerationSeconds = count(name, value());
         break;
       default:
         throw new Error(`Unknown flag "${arg}"\n\n${USAGE}`);

@@ -26,7 +26,11 @@ async function material(
   return undefined;
 }
 
-export async function clientFromKubeconfig(path: string, userAgent = "kubedeno"): Promise<Client> {
+/** A client for the kubeconfig's current context, and that cluster's CA (PEM) when it names one. */
+export async function clientFromKubeconfig(
+  path: string,
+  userAgent = "kubedeno",
+): Promise<{ client: Client; ca?: string }> {
   const doc = parse(await Deno.readTextFile(path)) as Json;
   const base = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
   const contextName = doc["current-context"];
@@ -41,10 +45,11 @@ export async function clientFromKubeconfig(path: string, userAgent = "kubedeno")
     ...(ca ? { caCerts: [ca] } : {}),
     ...(cert && key ? { cert, key } : {}),
   });
-  return new Client({
+  const client = new Client({
     server: cluster.server,
     token,
     userAgent,
     transport: (request) => fetch(request, { client: httpClient }),
   });
+  return { client, ca };
 }

@@ -221,6 +221,10 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
     openapi,
     serverAddress: `${host}:${port}`,
     isReady: () => ready,
+    admission: {
+      notReadySeconds: flags.defaultNotReadyTolerationSeconds,
+      unreachableSeconds: flags.defaultUnreachableTolerationSeconds,
+    },
   });
   await bootstrapNamespaces(server.registry);
   await repairAllocations(server.registry);
@@ -252,9 +256,12 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
       userAgent: "kubedeno/in-process",
       transport: (request) => server.fetch(request),
     });
-    await runComponents(client, flags, { controllers: true, scheduler: true }, components.signal);
+    await runComponents(client, flags, { controllers: true, scheduler: true }, components.signal, {
+      rootCA: pki.caCertPem,
+      volumesDir: `${flags.dataDir}/volumes`,
+    });
     if (flags.simulatedNodes > 0) {
-      const sim = await runSimulatedNodes(client, flags.simulatedNodes);
+      const sim = await runSimulatedNodes(client, flags.simulatedNodes, 0, flags.nodeMonitorGracePeriodMs);
       stopSimulator.push(() => sim.stop());
     }
   }

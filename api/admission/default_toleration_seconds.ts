@@ -43,7 +43,12 @@ export function defaultTolerationSeconds(options: DefaultTolerationSecondsOption
       const tolerations = Array.isArray(spec.tolerations) ? spec.tolerations : [];
       const added = defaults
         .filter(([key]) => !tolerations.some((t) => t && typeof t === "object" && tolerates(t, key)))
-        .map(([key, seconds]) => ({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: seconds }));
+        .map(([key, seconds]) => ({
+          key,
+          operator: "Exists",
+          effect: "NoExecute",
+          tolerationSeconds: seconds,
+        }));
       if (added.length) spec.tolerations = [...tolerations, ...added];
     },
   };

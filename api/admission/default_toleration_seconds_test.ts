@@ -22,12 +22,22 @@ test("a pod without tolerations gets both, for 300 s", () => {
   defaultTolerationSeconds().admit!(request("pods", pod));
   assert.equal((pod.spec as Record<string, unknown>).tolerations, [
     { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
-    { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+    {
+      key: "node.kubernetes.io/unreachable",
+      operator: "Exists",
+      effect: "NoExecute",
+      tolerationSeconds: 300,
+    },
   ]);
 });
 
 test("a toleration the pod has is kept and not added again; the seconds are configurable", () => {
-  const own = { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 2 };
+  const own = {
+    key: "node.kubernetes.io/unreachable",
+    operator: "Exists",
+    effect: "NoExecute",
+    tolerationSeconds: 2,
+  };
   const pod = { spec: { tolerations: [own] } } as KubeObject;
   defaultTolerationSeconds({ notReadySeconds: 7 }).admit!(request("pods", pod));
   assert.equal((pod.spec as Record<string, unknown>).tolerations, [

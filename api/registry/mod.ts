@@ -16,7 +16,11 @@ import { createServiceAllocators, type ServiceAllocators } from "./strategies/se
 import { AdmissionChain } from "../admission/mod.ts";
 import { NamespaceCache } from "../admission/namespace_cache.ts";
 import { limitRanger } from "../admission/limit_ranger.ts";
-import { defaultTolerationSeconds, type DefaultTolerationSecondsOptions } from "../admission/default_toleration_seconds.ts";
+import { defaultStorageClass } from "../admission/default_storage_class.ts";
+import {
+  defaultTolerationSeconds,
+  type DefaultTolerationSecondsOptions,
+} from "../admission/default_toleration_seconds.ts";
 
 /** Tunables of the admission plugins (kube-apiserver's flags). */
 export type AdmissionOptions = DefaultTolerationSecondsOptions;
@@ -50,7 +54,7 @@ export class Registry {
   readonly resources: ResourceInfo[];
   /** Where Services get their cluster IPs and node ports (state kept in the store). */
   readonly serviceAllocators: ServiceAllocators;
-  /** The admission plugins every write passes through (DefaultTolerationSeconds, LimitRanger, ResourceQuota). */
+  /** The admission plugins every write passes through (DefaultTolerationSeconds, DefaultStorageClass, LimitRanger, ResourceQuota). */
   readonly admission: AdmissionChain;
   readonly #stores = new Map<string, ResourceStore>();
   readonly #groups: GroupVersions[];
@@ -75,15 +79,17 @@ export class Registry {
       }
     };
     const pods = {
-      nodeExists: async (name: string) => !!(await store.get(`${defaultKeyPrefix({ group: "", resource: "nodes" })}${name}`)),
+      nodeExists: async (name: string) =>
+        !!(await store.get(`${defaultKeyPrefix({ group: "", resource: "nodes" })}${name}`)),
     };
     // Which namespaces hold quotas and limit ranges, forgotten on every write of those kinds.
-    const listOrNone = async (resource: string, ns: string) =>
-      (await this.preferredStore("", resource)?.list(ns))?.items ?? [];
+    const listOrNone = async (resource: string, ns: string, group = "") =>
+      (await this.preferredStore(group, resource)?.list(ns))?.items ?? [];
     const quotaCache = new NamespaceCache((ns) => listOrNone("resourcequotas", ns));
     const limitRangeCache = new NamespaceCache((ns) => listOrNone("limitranges", ns));
     this.admission = new AdmissionChain([
       defaultTolerationSeconds(admission),
+      defaultStorageClass(() => listOrNone("storageclasses", "", "storage.k8s.io")),
       limitRanger(limitRangeCache),
       resourceQuotaAdmission({ quotas: () => this.mustGet("", "resourcequotas"), cache: quotaCache }),
     ]);

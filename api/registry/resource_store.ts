@@ -185,10 +185,20 @@ const METADATA_ORDER = [
 ];
 
 /** A copy of `meta` with its fields in upstream's order (so equal metadata stores equal bytes). */
+/** Lists and maps of ObjectMeta that Go leaves out when empty (`omitempty`). */
+const OMIT_EMPTY = new Set(["labels", "annotations", "ownerReferences", "finalizers", "managedFields"]);
+
+function isEmpty(value: unknown): boolean {
+  if (Array.isArray(value)) return value.length === 0;
+  return value !== null && typeof value === "object" && Object.keys(value).length === 0;
+}
+
 function canonicalMetadata(meta: ObjectMeta): ObjectMeta {
   const out: ObjectMeta = {};
-  for (const key of METADATA_ORDER) if (meta[key] !== undefined) out[key] = meta[key];
-  for (const [key, value] of Object.entries(meta)) if (!(key in out) && value !== undefined) out[key] = value;
+  const keep = (key: string, value: unknown) =>
+    value !== undefined && !(OMIT_EMPTY.has(key) && isEmpty(value));
+  for (const key of METADATA_ORDER) if (keep(key, meta[key])) out[key] = meta[key];
+  for (const [key, value] of Object.entries(meta)) if (!(key in out) && keep(key, value)) out[key] = value;
   return out;
 }
 

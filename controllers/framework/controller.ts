@@ -4,6 +4,7 @@
  * Reconcilers are level-triggered: they read the cache and make the world match.
  */
 
+import { isStatusError } from "../../machinery/status.ts";
 import { WorkQueue } from "./queue.ts";
 
 /** What a reconcile asks for next: nothing, or another look after `requeueAfterMs`. */
@@ -73,7 +74,9 @@ export class Controller {
 
 function logError(name: string, key: string, err: unknown): void {
   const message = err instanceof Error ? err.message : String(err);
-  // Conflicts are routine: the next look starts from the newer object.
+  // Routine, and retried: a conflict (the next look starts from the newer object), an object
+  // deleted meanwhile, a namespace being deleted.
   if (/the object has been modified|Operation cannot be fulfilled/.test(message)) return;
+  if (isStatusError(err, "NotFound") || /because it is being terminated/.test(message)) return;
   console.error(`kubedeno: ${name} controller: ${key}: ${message}`);
 }

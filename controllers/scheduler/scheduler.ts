@@ -18,6 +18,9 @@ import { ClusterSnapshot } from "./node_info.ts";
 import { schedulePod } from "./framework.ts";
 import type { Lister, ScheduleInputs } from "./interface.ts";
 import type { Node, Pod } from "./types.ts";
+import { claimClass } from "./plugins/volume_binding.ts";
+
+const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
 
@@ -142,6 +145,7 @@ export class Scheduler implements Runnable {
   /** Pods being bound (assumed, binding not yet confirmed). */
   readonly #binding = new Set<string>();
   #bindsInFlight = 0;
+  readonly #claimApi: ResourceClient;
   #bindWaiters: Array<() => void> = [];
   #running = false;
   #wake?: () => void;
@@ -163,6 +167,7 @@ export class Scheduler implements Runnable {
     this.#pods = inf.informer<Pod>("", "pods");
     this.#nodes = inf.informer<Node>("", "nodes");
     this.#podApi = ctx.client.resource<Pod>("", "pods");
+    this.#claimApi = ctx.client.resource("", "persistentvolumeclaims");
     this.#recorder = ctx.events.recorder(this.#o.schedulerName);
     const l = <T>(group: string, resource: string) => listerFrom<T>(inf.informer(group, resource) as never);
     this.#inputs = {
@@ -196,7 +201,10 @@ export class Scheduler implements Runnable {
     });
     // Volumes and other inputs change what fits too.
     for (const [g, r] of [["", "persistentvolumeclaims"], ["", "persistentvolumes"]]) {
-      inf.informer(g, r).addEventHandler({ add: () => this.#clusterChanged(), update: () => this.#clusterChanged() });
+      inf.informer(g, r).addEventHandler({
+        add: () => this.#clusterChanged(),
+        update: () => this.#clusterChanged(),
+      });
     }
   }
 
@@ -269,7 +277,10 @@ export class Scheduler implements Runnable {
 
   #toBackoff(key: string, item: QueuedPod): void {
     if (this.#backoff.has(key)) return;
-    const wait = Math.min(this.#o.initialBackoffMs * 2 ** Math.max(0, item.attempts - 1), this.#o.maxBackoffMs);
+    const wait = Math.min(
+      this.#o.initialBackoffMs * 2 ** Math.max(0, item.attempts - 1),
+      this.#o.maxBackoffMs,
+    );
     this.#backoff.set(
       key,
       setTimeout(() => {
@@ -346,7 +357,9 @@ export class Scheduler implements Runnable {
     if (result.kind === "unschedulable") {
       this.#recorder.event(pod as never, "Warning", "FailedScheduling", result.message);
       this.#markUnschedulable(pod, result.message, result.nominatedNodeName).catch(() => {});
-      if (result.victims?.length && result.nominatedNodeName) this.#preempt(pod, result.nominatedNodeName, result.victims);
+      if (result.victims?.length && result.nominatedNodeName) {
+        this.#preempt(pod, result.nominatedNodeName, result.victims);
+      }
     } else {
       this.#recorder.event(pod as never, "Warning", "FailedScheduling", result.message);
     }
@@ -357,6 +370,7 @@ export class Scheduler implements Runnable {
     const { namespace, name, uid } = pod.metadata as { namespace: string; name: string; uid: string };
     this.#bindsInFlight++;
     try {
+      await this.#selectNodeForClaims(pod, nodeName);
       await this.#podApi.createSubresource(namespace, name, "binding", {
         apiVersion: "v1",
         kind: "Binding",
@@ -365,7 +379,12 @@ export class Scheduler implements Runnable {
       });
       this.scheduled++;
       this.#attempts.delete(key);
-      this.#recorder.event(pod as never, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${nodeName}`);
+      this.#recorder.event(
+        pod as never,
+        "Normal",
+        "Scheduled",
+        `Successfully assigned ${namespace}/${name} to ${nodeName}`,
+      );
     } catch (err) {
       this.snapshot.forgetPod(pod);
       if (!isStatusError(err, "NotFound")) {
@@ -380,6 +399,30 @@ export class Scheduler implements Runnable {
       this.#bindsInFlight--;
       const w = this.#bindWaiters.shift();
       w?.();
+    }
+  }
+
+  /**
+   * VolumeBinding's PreBind, the basics: each unbound claim of a WaitForFirstConsumer class the
+   * pod mounts is annotated with the chosen node (`volume.kubernetes.io/selected-node`), which
+   * is what provisioners and the PV binder wait for. Upstream also waits for the claims to bind;
+   * the pod is bound at once here and its node waits for the volume.
+   */
+  async #selectNodeForClaims(pod: Pod, nodeName: string): Promise<void> {
+    const volumes = pod.spec?.volumes;
+    if (!volumes?.length) return;
+    const ns = pod.metadata?.namespace ?? "";
+    for (const v of volumes) {
+      const claimName = v.persistentVolumeClaim?.claimName ??
+        (v.ephemeral ? `${pod.metadata?.name}-${v.name}` : "");
+      if (!claimName) continue;
+      const pvc = this.#inputs.pvcs?.get(`${ns}/${claimName}`);
+      if (!pvc || pvc.spec?.volumeName || pvc.metadata?.annotations?.[ANN_SELECTED_NODE]) continue;
+      const sc = this.#inputs.storageClasses?.get(claimClass(pvc));
+      if (sc?.volumeBindingMode !== "WaitForFirstConsumer") continue;
+      await this.#claimApi.patch(ns, claimName, "merge", {
+        metadata: { annotations: { [ANN_SELECTED_NODE]: nodeName } },
+      });
     }
   }
 

@@ -19,6 +19,8 @@ const PORT_RANGE = "must be between 1 and 65535, inclusive";
 export interface PodSpecOptions {
   /** The restart policies this place allows (workload templates: Always only). */
   restartPolicies?: string[];
+  /** Volume names mounts may use besides the pod's own volumes (a StatefulSet's claim templates). */
+  extraVolumes?: string[];
 }
 
 function checkPort(errors: FieldError[], path: string, value: unknown, allowZero = false) {
@@ -152,6 +154,7 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
   const errors: FieldError[] = [];
   const s = obj(spec);
   const volumes = new Set<string>();
+  const mountable = new Set<string>(options.extraVolumes ?? []);
   list(s.volumes).forEach((v, i) => {
     const vp = `${path}.volumes[${i}]`;
     if (!v.name) errors.push(field.required(`${vp}.name`));
@@ -160,6 +163,7 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
       for (const p of isDNS1123Label(String(v.name))) errors.push(field.invalid(`${vp}.name`, v.name, p));
     }
     volumes.add(String(v.name));
+    mountable.add(String(v.name));
     const sources = Object.keys(v).filter((k) => k !== "name" && v[k] !== null && v[k] !== undefined);
     if (sources.length === 0) errors.push(field.required(vp, "must specify a volume type"));
     for (const extra of sources.slice(1)) {
@@ -175,11 +179,11 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
     names.add(c.name);
   };
   list(s.initContainers).forEach((c, i) => {
-    checkContainer(errors, `${path}.initContainers[${i}]`, c, volumes, true);
+    checkContainer(errors, `${path}.initContainers[${i}]`, c, mountable, true);
     checkName(c, `${path}.initContainers[${i}]`);
   });
   containers.forEach((c, i) => {
-    checkContainer(errors, `${path}.containers[${i}]`, c, volumes, false);
+    checkContainer(errors, `${path}.containers[${i}]`, c, mountable, false);
     checkName(c, `${path}.containers[${i}]`);
   });
   const allowed = options.restartPolicies ?? RESTART_POLICIES;

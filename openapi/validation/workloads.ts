@@ -42,7 +42,12 @@ function goLabelSelector(sel: unknown): GoValue {
 function validateSelectorAndTemplate(
   errors: FieldError[],
   spec: Obj,
-  options: { restartPolicies: string[]; selectorIsMap?: boolean; selectorOptional?: boolean },
+  options: {
+    restartPolicies: string[];
+    selectorIsMap?: boolean;
+    selectorOptional?: boolean;
+    extraVolumes?: string[];
+  },
 ) {
   const template = obj(spec.template);
   const labels = obj(obj(template.metadata).labels) as Record<string, string>;
@@ -91,7 +96,10 @@ function validateSelectorAndTemplate(
     return;
   }
   errors.push(
-    ...validatePodSpec(template.spec, "spec.template.spec", { restartPolicies: options.restartPolicies }),
+    ...validatePodSpec(template.spec, "spec.template.spec", {
+      restartPolicies: options.restartPolicies,
+      extraVolumes: options.extraVolumes,
+    }),
   );
 }
 
@@ -192,7 +200,10 @@ function validateStatefulSet(sts: Obj): FieldError[] {
       field.notSupported("spec.podManagementPolicy", spec.podManagementPolicy, ["OrderedReady", "Parallel"]),
     );
   }
-  validateSelectorAndTemplate(errors, spec, { restartPolicies: ["Always"] });
+  // Containers mount the claims of volumeClaimTemplates by the template's name.
+  const claimNames = (Array.isArray(spec.volumeClaimTemplates) ? spec.volumeClaimTemplates : [])
+    .map((c) => String(obj(obj(c).metadata).name ?? ""));
+  validateSelectorAndTemplate(errors, spec, { restartPolicies: ["Always"], extraVolumes: claimNames });
   return errors;
 }
 
