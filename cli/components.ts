@@ -8,6 +8,7 @@
 
 import { Client } from "../machinery/client.ts";
 import { EventSink } from "../controllers/framework/events.ts";
+import type { InformerFactory } from "../controllers/framework/informers.ts";
 import { type KubeObject, newUid } from "../machinery/object_meta.ts";
 import { isStatusError } from "../machinery/status.ts";
 import { type ControllerContext, newControllerContext, type Runnable } from "../controllers/framework/mod.ts";
@@ -104,9 +105,12 @@ export async function runSimulatedNodes(
   count: number,
   start = 0,
   nodeMonitorGracePeriodMs = 40_000,
+  informers?: InformerFactory,
 ): Promise<NodeSimulator> {
   const leaseRenewMs = Math.min(10_000, Math.max(100, Math.floor(nodeMonitorGracePeriodMs / 4)));
-  const sim = new NodeSimulator(client, { nodes: count, start, leaseRenewMs });
+  // It plays the kubelets: its writes are recorded under the kubelet's field manager.
+  const kubelet = new Client({ ...client.config, userAgent: "kubelet/v1.33.0 (linux/amd64) kubedeno" });
+  const sim = new NodeSimulator(kubelet, { nodes: count, start, leaseRenewMs, informers });
   await sim.start();
   return sim;
 }

@@ -256,12 +256,24 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
       userAgent: "kubedeno/in-process",
       transport: (request) => server.fetch(request),
     });
-    await runComponents(client, flags, { controllers: true, scheduler: true }, components.signal, {
-      rootCA: pki.caCertPem,
-      volumesDir: `${flags.dataDir}/volumes`,
-    });
+    const ctx = await runComponents(
+      client,
+      flags,
+      { controllers: true, scheduler: true },
+      components.signal,
+      {
+        rootCA: pki.caCertPem,
+        volumesDir: `${flags.dataDir}/volumes`,
+      },
+    );
     if (flags.simulatedNodes > 0) {
-      const sim = await runSimulatedNodes(client, flags.simulatedNodes, 0, flags.nodeMonitorGracePeriodMs);
+      const sim = await runSimulatedNodes(
+        client,
+        flags.simulatedNodes,
+        0,
+        flags.nodeMonitorGracePeriodMs,
+        ctx.informers,
+      );
       stopSimulator.push(() => sim.stop());
     }
   }

@@ -32,7 +32,13 @@ const TRACKS_GENERATION = new Set([
 ]);
 
 /** Kinds a PUT may create, as upstream allows. */
-const CREATE_ON_UPDATE = new Set(["/events", "events.k8s.io/events", "/endpoints", "/nodes", "coordination.k8s.io/leases"]);
+const CREATE_ON_UPDATE = new Set([
+  "/events",
+  "events.k8s.io/events",
+  "/endpoints",
+  "/nodes",
+  "coordination.k8s.io/leases",
+]);
 
 type Obj = Record<string, unknown>;
 
@@ -156,6 +162,35 @@ export const volumeStrategy: Strategy = {
   },
 };
 
+/**
+ * A Job without `manualSelector` gets its selector and pod labels from the server, as
+ * upstream's strategy generates them: the template is labelled with the Job's name and uid
+ * (current and legacy keys, each unless already set) and the selector matches the uid.
+ */
+export const jobStrategy: Strategy = {
+  tracksGeneration: true,
+  prepareForCreate(job) {
+    const spec = obj(job.spec);
+    if (spec.manualSelector === true || job.spec === undefined) return;
+    const meta = metaOf(job);
+    const template = obj(spec.template);
+    const templateMeta = obj(template.metadata);
+    const labels = obj(templateMeta.labels) as Record<string, string>;
+    for (const key of ["job-name", "batch.kubernetes.io/job-name"]) labels[key] ??= meta.name ?? "";
+    for (const key of ["controller-uid", "batch.kubernetes.io/controller-uid"]) {
+      labels[key] ??= meta.uid ?? "";
+    }
+    templateMeta.labels = labels;
+    template.metadata = templateMeta;
+    spec.template = template;
+    const selector = obj(spec.selector);
+    const matchLabels = obj(selector.matchLabels) as Record<string, string>;
+    matchLabels["batch.kubernetes.io/controller-uid"] ??= meta.uid ?? "";
+    selector.matchLabels = matchLabels;
+    spec.selector = selector;
+  },
+};
+
 /** The strategy for `group/resource`, from the table above and the special kinds. */
 export function strategyFor(
   group: string,
@@ -169,6 +204,7 @@ export function strategyFor(
   if (gr === "/namespaces") return namespaceStrategy;
   if (gr === "/secrets") return secretStrategy;
   if (gr === "/persistentvolumeclaims" || gr === "/persistentvolumes") return volumeStrategy;
+  if (gr === "batch/jobs") return jobStrategy;
   return {
     tracksGeneration: TRACKS_GENERATION.has(gr),
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),

@@ -12,6 +12,7 @@ import type { Client, ResourceClient } from "../../machinery/client.ts";
 import { type KubeObject, rfc3339, rfc3339Micro } from "../../machinery/object_meta.ts";
 import { isStatusError } from "../../machinery/status.ts";
 import { Informer } from "../../controllers/framework/informer.ts";
+import type { InformerFactory } from "../../controllers/framework/informers.ts";
 import { Controller } from "../../controllers/framework/controller.ts";
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
 import { DEFAULT_STAGES, type Stage, stageFor, statusFor } from "./stages.ts";
@@ -40,6 +41,11 @@ export interface SimulatorOptions {
   stages?: Stage[];
   /** Concurrent pod status writes. */
   workers?: number;
+  /**
+   * Informers to share (in-process with the controllers): the simulator then uses their pod
+   * and node caches instead of keeping its own copies.
+   */
+  informers?: InformerFactory;
 }
 
 const DEFAULT_CAPACITY = { cpu: "32", memory: "256Gi", pods: "110", "ephemeral-storage": "100Gi" };
@@ -65,7 +71,8 @@ interface SimNode {
 
 export class NodeSimulator {
   readonly #client: Client;
-  readonly #options: Required<SimulatorOptions>;
+  readonly #options: Required<Omit<SimulatorOptions, "informers">>;
+  readonly #shared: boolean;
   readonly #nodesApi: ResourceClient<Obj>;
   readonly #leases: ResourceClient<Obj>;
   readonly #podsApi: ResourceClient<Obj>;
@@ -108,14 +115,11 @@ export class NodeSimulator {
         stopped: false,
       });
     }
-    this.#podInformer = new Informer<Obj>(this.#podsApi, {
-      fieldSelector: "spec.nodeName!=",
-      initialBackoffMs: 100,
-    });
-    this.#nodeInformer = new Informer<Obj>(this.#nodesApi, {
-      labelSelector: `${SIMULATED_LABEL}=true`,
-      initialBackoffMs: 100,
-    });
+    this.#shared = !!options.informers;
+    this.#podInformer = options.informers?.informer<Obj>("", "pods") ??
+      new Informer<Obj>(this.#podsApi, { fieldSelector: "spec.nodeName!=", initialBackoffMs: 100 });
+    this.#nodeInformer = options.informers?.informer<Obj>("", "nodes") ??
+      new Informer<Obj>(this.#nodesApi, { labelSelector: `${SIMULATED_LABEL}=true`, initialBackoffMs: 100 });
     this.#podWorker = new Controller({
       name: "simulated-node",
       workers: this.#options.workers,
@@ -162,8 +166,10 @@ export class NodeSimulator {
 
   async stop(): Promise<void> {
     if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
-    this.#podInformer.stop();
-    this.#nodeInformer.stop();
+    if (!this.#shared) {
+      this.#podInformer.stop();
+      this.#nodeInformer.stop();
+    }
     await this.#podWorker.stop();
   }
 

@@ -40,6 +40,12 @@ export interface LmdbStoreOptions {
   minRetainedRevisions?: number;
   /** How often automatic compaction runs (default 60 s; 0 turns it off). */
   compactionIntervalMs?: number;
+  /**
+   * The address space reserved for the map (default 64 GiB; the file grows only as data does).
+   * Reserving it up front spares the remaps of a growing map, each of which would map the
+   * file once more and count its pages again in the process's RSS.
+   */
+  mapSize?: number;
 }
 
 /** An object as stored: value, createRevision, modRevision. */
@@ -146,7 +152,7 @@ export class LmdbStore implements Store {
 
   /** Prefer {@linkcode openLmdbStore}, which also creates the directory. */
   constructor(options: LmdbStoreOptions) {
-    this.#env = open({ path: options.path, compression: false });
+    this.#env = open({ path: options.path, compression: false, mapSize: options.mapSize ?? 64 * 2 ** 30 });
     this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
     this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: STRUCTURES });
     this.#meta = this.#env.openDB<number, string>({ name: "meta" });
