@@ -269,6 +269,13 @@ if (!hasKubectl()) {
       await kubectl(["delete", "deployment", "bg", "--cascade=background"]);
       await until("bg pods gone", async () => (await getJson(["pods", "-l", "app=bg"])).items.length === 0);
       assert.is((await getJson(["rs", "-l", "app=bg"])).items.length, 0);
+      const killing = await until("Killing events", async () => {
+        const evs = (await getJson(["events", "--field-selector", "reason=Killing"])).items;
+        return evs.filter((e: Json) => e.involvedObject.name.startsWith("bg-")).length === 2 && evs;
+      });
+      const kill = killing.find((e: Json) => e.involvedObject.name.startsWith("bg-"));
+      assert.equal([kill.message, kill.source.component], ["Stopping container busybox", "kubelet"]);
+      assert.match(kill.source.host, /^sim-node-/);
 
       await kubectl(["delete", "deployment", "orph", "--cascade=orphan"]);
       await until("orphaned ReplicaSet", async () => {

@@ -24,6 +24,7 @@ interface Recorded {
 }
 
 const WINDOW_MS = 10 * 60_000;
+const CACHE_SIZE = 4096;
 const COMBINED = "(combined from similar events): ";
 
 export interface EventSinkOptions {
@@ -85,6 +86,8 @@ export class EventSink {
     if (seen && now - seen.last < WINDOW_MS) {
       seen.count++;
       seen.last = now;
+      this.#recorded.delete(key);
+      this.#recorded.set(key, seen);
       const count = seen.count;
       this.#enqueue(() => this.#bump(seen, count, now, message));
       return;
@@ -92,7 +95,7 @@ export class EventSink {
     const name = `${meta.name}.${eventSuffix(now)}`;
     const record: Recorded = { namespace, name, count: 1, last: now };
     this.#recorded.set(key, record);
-    if (this.#recorded.size > 4096) this.#prune(now);
+    if (this.#recorded.size > CACHE_SIZE || this.#similar.size > CACHE_SIZE) this.#prune(now);
     const event: KubeObject = {
       apiVersion: "v1",
       kind: "Event",
@@ -135,9 +138,19 @@ export class EventSink {
     }
   }
 
+  /**
+   * Forgets expired entries, then the oldest ones down to three quarters of the cache size (an
+   * LRU of 4,096 as upstream's correlator keeps), so the sweep is paid once per 1,024 events.
+   */
   #prune(now: number): void {
     for (const [k, r] of this.#recorded) if (now - r.last >= WINDOW_MS) this.#recorded.delete(k);
     for (const [k, s] of this.#similar) if (now - s.since >= WINDOW_MS) this.#similar.delete(k);
+    for (const map of [this.#recorded, this.#similar] as Map<string, unknown>[]) {
+      for (const k of map.keys()) {
+        if (map.size <= (CACHE_SIZE * 3) / 4) break;
+        map.delete(k);
+      }
+    }
   }
 
   #enqueue(write: () => Promise<void>): void {

@@ -13,6 +13,7 @@ import { type KubeObject, rfc3339, rfc3339Micro } from "../../machinery/object_m
 import { isStatusError } from "../../machinery/status.ts";
 import { Informer } from "../../controllers/framework/informer.ts";
 import type { InformerFactory } from "../../controllers/framework/informers.ts";
+import { type EventRecorder, EventSink } from "../../controllers/framework/events.ts";
 import { Controller } from "../../controllers/framework/controller.ts";
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
 import { DEFAULT_STAGES, type Stage, stageFor, statusFor } from "./stages.ts";
@@ -83,6 +84,8 @@ export class NodeSimulator {
   /** pod key → the stage it waits for and since when */
   readonly #waiting = new Map<string, { stage: string; since: number }>();
   readonly #podIPs = new Map<string, string>();
+  readonly #events: EventSink;
+  readonly #recorders = new Map<string, EventRecorder>();
   #leaseTimer?: ReturnType<typeof setInterval>;
   #leaseTick = 0;
 
@@ -102,6 +105,7 @@ export class NodeSimulator {
     this.#nodesApi = client.resource<Obj>("", "nodes");
     this.#leases = client.resource<Obj>("coordination.k8s.io", "leases");
     this.#podsApi = client.resource<Obj>("", "pods");
+    this.#events = new EventSink(client);
     for (let i = 0; i < this.#options.nodes; i++) {
       const index = this.#options.start + i;
       const { hostIP, podCIDR } = nodeAddresses(index);
@@ -335,6 +339,13 @@ export class NodeSimulator {
     return ip;
   }
 
+  /** The event recorder of one node's kubelet. */
+  #recorder(node: string): EventRecorder {
+    let r = this.#recorders.get(node);
+    if (!r) this.#recorders.set(node, r = this.#events.recorder("kubelet", node));
+    return r;
+  }
+
   /** Moves one pod to its next stage, once that stage's delay has passed. */
   async #syncPod(key: string): Promise<{ requeueAfterMs: number } | void> {
     const pod = this.#podInformer.cache.get(key);
@@ -356,6 +367,13 @@ export class NodeSimulator {
     const uid = pod.metadata?.uid;
     try {
       if (stage.result.delete) {
+        // As a kubelet stopping the pod's running containers reports it.
+        if (pod.status?.phase === "Running") {
+          const recorder = this.#recorder(n.name);
+          for (const c of (pod.spec?.containers ?? []) as Array<{ name: string }>) {
+            recorder.event(pod as never, "Normal", "Killing", `Stopping container ${c.name}`);
+          }
+        }
         await this.#podsApi.delete(namespace, name, { gracePeriodSeconds: 0, preconditions: { uid } });
         return;
       }

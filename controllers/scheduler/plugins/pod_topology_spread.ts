@@ -157,6 +157,28 @@ export function countPodsMatchSelector(
   return n;
 }
 
+const selectorKeys = new WeakMap<LabelSelector, string>();
+const nodeCounts = new WeakMap<NodeInfo, { generation: number; counts: Map<string, number> }>();
+
+/**
+ * {@linkcode countPodsMatchSelector} on a node's pods, remembered per node until its pods change
+ * (its generation moves): pods of one workload are scheduled one after another with the same
+ * selector, so most nodes are counted once rather than once per pod.
+ */
+export function countOnNode(node: NodeInfo, selector: LabelSelector | null, namespace: string): number {
+  if (!selector || selector.requirements.length === 0) return 0;
+  let sk = selectorKeys.get(selector);
+  if (sk === undefined) selectorKeys.set(selector, sk = JSON.stringify(selector.requirements));
+  const key = `${namespace}\0${sk}`;
+  let entry = nodeCounts.get(node);
+  if (!entry || entry.generation !== node.generation) {
+    nodeCounts.set(node, entry = { generation: node.generation, counts: new Map() });
+  }
+  let n = entry.counts.get(key);
+  if (n === undefined) entry.counts.set(key, n = countPodsMatchSelector(node.pods, selector, namespace));
+  return n;
+}
+
 /** PreFilter state: per constraint, matching pods per topology value, and the global minimum. */
 export interface SpreadFilterState {
   constraints: Constraint[];
@@ -228,7 +250,7 @@ export const podTopologySpread: Plugin<SpreadFilterState, SpreadScoreState> = {
         if (!all[i] && !included(ctx, c, node)) continue;
         const v = node.labels[c.topologyKey];
         const m = s.tpValueToMatchNum[i];
-        m.set(v, (m.get(v) ?? 0) + countPodsMatchSelector(node.pods, c.selector, ns));
+        m.set(v, (m.get(v) ?? 0) + countOnNode(node, c.selector, ns));
       }
     }
     computeMin(s);
@@ -305,7 +327,7 @@ export const podTopologySpread: Plugin<SpreadFilterState, SpreadScoreState> = {
         const counts = s.tpValueToPodCounts[i];
         const cur = counts.get(v);
         if (cur === undefined) continue;
-        counts.set(v, cur + countPodsMatchSelector(node.pods, c.selector, ns));
+        counts.set(v, cur + countOnNode(node, c.selector, ns));
       }
     }
     return s;
@@ -318,7 +340,7 @@ export const podTopologySpread: Plugin<SpreadFilterState, SpreadScoreState> = {
       const v = node.labels[c.topologyKey];
       if (v === undefined) continue;
       const cnt = c.topologyKey === LABEL_HOSTNAME
-        ? countPodsMatchSelector(node.pods, c.selector, ctx.podInfo.namespace)
+        ? countOnNode(node, c.selector, ctx.podInfo.namespace)
         : s.tpValueToPodCounts[i].get(v) ?? 0;
       score += cnt * s.normalizingWeight[i] + (c.maxSkew - 1);
     }
