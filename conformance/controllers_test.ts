@@ -8,7 +8,7 @@
 
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hasKubectl, type ServerProcess, startServer } from "./harness.ts";
+import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -25,25 +25,6 @@ const getJson = async (args: string[]): Promise<Json> =>
   JSON.parse(await kubectl(["get", ...args, "-o", "json"]));
 const create = (obj: Json) => kubectl(["create", "-f", "-"], JSON.stringify(obj));
 const live = (items: Json[]) => items.filter((p: Json) => !p.metadata.deletionTimestamp);
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}
 
 /** Records the events of a watch until stopped. */
 function watch(path: string): { events: Json[]; stop(): Promise<void> } {

@@ -21,6 +21,29 @@ export function hasKubectl(path = KUBECTL.dispatcher): boolean {
 }
 
 /** A free TCP port on loopback. */
+/**
+ * Polls `check` every 100 ms until it gives something truthy, and returns that; after
+ * `timeoutMs` fails naming `what` and the last error `check` threw.
+ */
+export async function until<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+}
+
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (l.addr as Deno.NetAddr).port;
@@ -46,7 +69,10 @@ export interface ServerProcess {
   /** Calls the API with the admin token. */
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Runs kubectl (the dispatcher unless `bin` is given) with a fresh HOME per server. */
-  kubectl(args: string[], options?: { bin?: string; stdin?: string; env?: Record<string, string> }): Promise<KubectlResult>;
+  kubectl(
+    args: string[],
+    options?: { bin?: string; stdin?: string; env?: Record<string, string> },
+  ): Promise<KubectlResult>;
   /** Stops the process gracefully (SIGTERM) and waits. */
   stop(): Promise<void>;
   /** Kills the process with SIGKILL and waits. */
@@ -146,7 +172,17 @@ export async function startServer(
 
   const launch = async () => {
     child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}/main.ts`, "up", "--data-dir", dataDir, "--port", String(port), ...(options.args ?? [])],
+      args: [
+        "run",
+        "-A",
+        `${ROOT}/main.ts`,
+        "up",
+        "--data-dir",
+        dataDir,
+        "--port",
+        String(port),
+        ...(options.args ?? []),
+      ],
       cwd: ROOT,
       stdout: "piped",
       stderr: "inherit",

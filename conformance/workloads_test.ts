@@ -7,7 +7,7 @@
 
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hasKubectl, type ServerProcess, startServer } from "./harness.ts";
+import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -26,25 +26,6 @@ const api = async (path: string): Promise<Json> => {
   const res = await server.api(path);
   return await res.json();
 };
-
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
-}
 
 if (!hasKubectl()) {
   console.log("skipping workloads: kubectl is not installed");
