@@ -21,8 +21,8 @@ import { finishedConditionType, isJobFinished, isJobSucceeded } from "../job/con
 import { controllerRef, ownerRefTo } from "../pods.ts";
 import type { CronJob, Job, OwnerReference } from "../types.ts";
 import type { Schema } from "../../openapi/generated/types.ts";
-import { goQuote } from "./_go.ts";
-import { Zone } from "./_zone.ts";
+import { goQuote } from "../../machinery/cron/_go.ts";
+import { Zone } from "../../machinery/cron/_zone.ts";
 import {
   type CronJobTimes,
   nextScheduleTime,
@@ -32,7 +32,7 @@ import {
   ScheduleError,
   TOO_MANY_MISSED_MESSAGE,
   validTimeZone,
-} from "./schedule.ts";
+} from "../../machinery/cron/schedule.ts";
 
 type ObjectReference = Schema<"io.k8s.api.core.v1.ObjectReference">;
 

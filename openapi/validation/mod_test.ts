@@ -211,4 +211,35 @@ test("malformed input does not throw", () => {
   }
 });
 
+test("CronJob schedules are checked by the controller's own cron parser, and time zones by the tz database", () => {
+  const cronJob = (schedule: string, timeZone?: string): Json => ({
+    apiVersion: "batch/v1",
+    kind: "CronJob",
+    metadata: { name: "c" },
+    spec: {
+      schedule,
+      ...(timeZone ? { timeZone } : {}),
+      jobTemplate: {
+        spec: {
+          template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "busybox" }] } },
+        },
+      },
+    },
+  });
+  assert.equal(problems("batch", "CronJob", cronJob("*/5 * * * MON-FRI", "Europe/Berlin")), []);
+  assert.equal(problems("batch", "CronJob", cronJob("@hourly")), []);
+  assert.equal(problems("batch", "CronJob", cronJob("61 * * * *")), [
+    'spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61',
+  ]);
+  assert.equal(problems("batch", "CronJob", cronJob("* * * *")), [
+    'spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: [* * * *]',
+  ]);
+  assert.equal(problems("batch", "CronJob", cronJob("TZ=UTC 0 * * * *")), [
+    'spec.schedule: Invalid value: "TZ=UTC 0 * * * *": cannot use TZ or CRON_TZ in schedule, use timeZone field instead',
+  ]);
+  assert.equal(problems("batch", "CronJob", cronJob("0 * * * *", "Mars/Olympus")), [
+    'spec.timeZone: Invalid value: "Mars/Olympus": unknown time zone Mars/Olympus',
+  ]);
+});
+
 test.run();

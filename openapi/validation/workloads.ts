@@ -10,6 +10,7 @@ import {
   selectorFromLabelSelector,
 } from "../../machinery/labels.ts";
 import { validatePodSpec } from "./pod.ts";
+import { validateSchedule, validateTimeZone } from "../../machinery/cron/schedule.ts";
 import { isInt, list, type Obj, obj, sortKeys } from "./util.ts";
 
 function nonNegative(errors: FieldError[], path: string, v: unknown) {
@@ -260,25 +261,15 @@ function validateJob(job: Obj): FieldError[] {
   return errors;
 }
 
-const CRON_FIELD = /^(\*|\?|[0-9A-Za-z]+([-,/][0-9A-Za-z*]+)*)(\/\d+)?$/;
-
 function validateCronJob(cj: Obj): FieldError[] {
   const errors: FieldError[] = [];
   const spec = obj(cj.spec);
-  const schedule = spec.schedule;
-  if (!schedule) errors.push(field.required("spec.schedule"));
-  else if (typeof schedule === "string" && !schedule.startsWith("@")) {
-    const parts = schedule.replace(/^(CRON_)?TZ=\S+\s+/, "").trim().split(/\s+/);
-    if (parts.length !== 5 || !parts.every((p) => CRON_FIELD.test(p))) {
-      errors.push(
-        field.invalid(
-          "spec.schedule",
-          schedule,
-          `expected exactly 5 fields, found ${parts.length}: ${schedule}`,
-        ),
-      );
-    }
-  }
+  // The cron parser the CronJob controller schedules with, so what is accepted is what runs.
+  const timeZone = typeof spec.timeZone === "string" ? spec.timeZone : undefined;
+  errors.push(
+    ...validateSchedule(typeof spec.schedule === "string" ? spec.schedule : undefined, { timeZone }),
+  );
+  if (timeZone !== undefined) errors.push(...validateTimeZone(timeZone));
   if (
     spec.concurrencyPolicy !== undefined &&
     !["Allow", "Forbid", "Replace"].includes(String(spec.concurrencyPolicy))

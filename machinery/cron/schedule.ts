@@ -16,7 +16,7 @@
  * in favour of `spec.timeZone`, and an old object keeping one wins over `spec.timeZone`).
  */
 
-import { field, type FieldError } from "../../machinery/status.ts";
+import { field, type FieldError } from "../status.ts";
 import { goAtoi, goFields, goParseDuration, goTrimSpace } from "./_go.ts";
 import { HOUR, MINUTE, SECOND, Zone } from "./_zone.ts";
 

@@ -1,6 +1,6 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { fieldErrorString } from "../../machinery/status.ts";
+import { fieldErrorString } from "../status.ts";
 import {
   mostRecentScheduleTime,
   next,
