@@ -5,7 +5,7 @@
 
 import { admitPodDefaults } from "../../openapi/defaults/pod_admission.ts";
 import { forbidden } from "../../machinery/status.ts";
-import { type KubeObject, metaOf } from "../../machinery/object_meta.ts";
+import { jsonEqual, type KubeObject, metaOf } from "../../machinery/object_meta.ts";
 import type { Strategy } from "./strategy.ts";
 import { type ServiceAllocators, serviceStrategy } from "./strategies/services.ts";
 
@@ -191,6 +191,35 @@ export const jobStrategy: Strategy = {
   },
 };
 
+const TEMPLATE_GENERATION = "deprecated.daemonset.template.generation";
+
+function templateGenerationOf(ds: KubeObject): number {
+  const n = Number(ds.metadata?.annotations?.[TEMPLATE_GENERATION]);
+  return Number.isInteger(n) && n > 0 ? n : 0;
+}
+
+function setTemplateGeneration(ds: KubeObject, generation: number): void {
+  const meta = metaOf(ds);
+  meta.annotations = { ...meta.annotations, [TEMPLATE_GENERATION]: String(generation) };
+}
+
+/**
+ * DaemonSets count template changes in the `deprecated.daemonset.template.generation`
+ * annotation (upstream's spec.templateGeneration as apps/v1 shows it): 1 on create, one more on
+ * every update that changes the template; clients cannot set it.
+ */
+export const daemonSetStrategy: Strategy = {
+  tracksGeneration: true,
+  prepareForCreate(ds) {
+    setTemplateGeneration(ds, Math.max(1, templateGenerationOf(ds)));
+  },
+  prepareForUpdate(ds, old) {
+    const before = templateGenerationOf(old) || 1;
+    const changed = !jsonEqual(obj(ds.spec).template ?? null, obj(old.spec).template ?? null);
+    setTemplateGeneration(ds, changed ? before + 1 : before);
+  },
+};
+
 /** The strategy for `group/resource`, from the table above and the special kinds. */
 export function strategyFor(
   group: string,
@@ -205,6 +234,7 @@ export function strategyFor(
   if (gr === "/secrets") return secretStrategy;
   if (gr === "/persistentvolumeclaims" || gr === "/persistentvolumes") return volumeStrategy;
   if (gr === "batch/jobs") return jobStrategy;
+  if (gr === "apps/daemonsets") return daemonSetStrategy;
   return {
     tracksGeneration: TRACKS_GENERATION.has(gr),
     allowCreateOnUpdate: CREATE_ON_UPDATE.has(gr),

@@ -48,4 +48,40 @@ test("a Job gets its selector and template labels from its uid and name; manualS
   }
 });
 
+test("a DaemonSet's template generation annotation is 1 on create and counts template changes only", async () => {
+  const s = await startTestServer();
+  const DS = "/apis/apps/v1/namespaces/default/daemonsets";
+  const ds = (image: string, extra: Record<string, unknown> = {}) => ({
+    apiVersion: "apps/v1",
+    kind: "DaemonSet",
+    metadata: { name: "agent", annotations: { "deprecated.daemonset.template.generation": "7" }, ...extra },
+    spec: {
+      selector: { matchLabels: { app: "agent" } },
+      template: { metadata: { labels: { app: "agent" } }, spec: { containers: [{ name: "a", image }] } },
+    },
+  });
+  const gen = (o: { metadata: { annotations: Record<string, string> } }) =>
+    o.metadata.annotations["deprecated.daemonset.template.generation"];
+  try {
+    const created = await (await s.call("POST", DS, ds("busybox", { annotations: {} }))).json();
+    assert.is(gen(created), "1");
+    const relabelled = await (await s.call("PUT", `${DS}/agent`, {
+      ...ds("busybox"),
+      metadata: {
+        ...created.metadata,
+        labels: { x: "y" },
+        annotations: { "deprecated.daemonset.template.generation": "7" },
+      },
+    })).json();
+    assert.is(gen(relabelled), "1", "a client cannot set it; metadata changes leave it");
+    const updated =
+      await (await s.call("PUT", `${DS}/agent`, { ...ds("nginx"), metadata: relabelled.metadata }))
+        .json();
+    assert.is(gen(updated), "2");
+    assert.is(updated.metadata.generation, 2);
+  } finally {
+    await s.close();
+  }
+});
+
 test.run();
