@@ -3,7 +3,10 @@
  *
  * Sub-databases:
  * - `objects`: key → {value, createRevision, modRevision} (the newest state),
- * - `log`: revision → {type, key, object, prevObject, time} (every change not yet compacted),
+ * - `log`: revision → {type, key, object, prevObject, time} (every change not yet compacted); the
+ *   previous object is kept by reference (the revision of its own log record) while that record is
+ *   in the log, and copied in when compaction is about to drop it,
+ * - `refs`: revision → the revision of the record that refers to it as its previous object,
  * - `meta`: the current revision and the compaction floor.
  *
  * Every write is one LMDB transaction that bumps the revision, changes `objects` and appends to
@@ -55,12 +58,16 @@ interface Entry {
   m: number;
 }
 
-/** A log record: type, key, the entry after and before the change, and the time of the write. */
+/**
+ * A log record: type, key, the entry after the change, the entry before it (`p`, or `pm`: the
+ * revision of the log record that holds it as its `o`), and the time of the write.
+ */
 interface LogRecord {
   t: WatchEventType;
   k: string;
   o: Entry;
   p?: Entry;
+  pm?: number;
   at: number;
 }
 
@@ -101,12 +108,6 @@ function toKeyValue<T>(key: string, entry: Entry): KeyValue<T> {
   return { key, value: entry.v as T, createRevision: entry.c, modRevision: entry.m };
 }
 
-function toEvent<T>(revision: number, rec: LogRecord): WatchEvent<T> {
-  const event: WatchEvent<T> = { type: rec.t, revision, key: rec.k, object: toKeyValue<T>(rec.k, rec.o) };
-  if (rec.p) event.prevObject = toKeyValue<T>(rec.k, rec.p);
-  return event;
-}
-
 /** Thrown inside a guaranteedUpdate transaction when the key moved on; carries what it is now. */
 class Changed extends Error {
   constructor(readonly latest: Entry | undefined) {
@@ -132,6 +133,7 @@ export class LmdbStore implements Store {
   readonly #env: RootDatabase;
   readonly #objects;
   readonly #log;
+  readonly #refs;
   readonly #meta;
   readonly #windowMs: number;
   readonly #minRetained: number;
@@ -155,6 +157,7 @@ export class LmdbStore implements Store {
     this.#env = open({ path: options.path, compression: false, mapSize: options.mapSize ?? 64 * 2 ** 30 });
     this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
     this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: STRUCTURES });
+    this.#refs = this.#env.openDB<number, number>({ name: "refs" });
     this.#meta = this.#env.openDB<number, string>({ name: "meta" });
     this.#compacted = this.#meta.get(META_COMPACTED) ?? 0;
     let revision = this.#meta.get(META_REVISION) ?? 0;
@@ -248,12 +251,12 @@ export class LmdbStore implements Store {
       let entry: Entry;
       if (decision.kind === "delete") {
         entry = { v: current!.v, c: current!.c, m: revision };
-        rec = { t: "DELETED", k: key, o: entry, p: current, at };
+        rec = { t: "DELETED", k: key, o: entry, ...this.#previous(current!, revision), at };
         this.#objects.remove(key);
       } else {
         entry = { v: decision.value, c: current ? current.c : revision, m: revision };
         rec = current
-          ? { t: "MODIFIED", k: key, o: entry, p: current, at }
+          ? { t: "MODIFIED", k: key, o: entry, ...this.#previous(current, revision), at }
           : { t: "ADDED", k: key, o: entry, at };
         this.#objects.put(key, entry);
       }
@@ -296,7 +299,34 @@ export class LmdbStore implements Store {
       console.error(`Log entry ${revision} is missing`);
       return undefined;
     }
-    return toEvent(revision, rec);
+    return this.#toEvent(revision, rec);
+  }
+
+  /**
+   * How a record written at `revision` keeps the entry before it: by reference while that
+   * entry's own log record is above the compaction floor (noted in `refs`, so compaction can
+   * copy it in before dropping it), else as a copy.
+   */
+  #previous(current: Entry, revision: number): { p: Entry } | { pm: number } {
+    if (current.m <= this.#compacted) return { p: current };
+    this.#refs.put(current.m, revision);
+    return { pm: current.m };
+  }
+
+  /** The entry before the change a record describes (undefined for ADDED). */
+  #prevOf(rec: LogRecord): Entry | undefined {
+    if (rec.p) return rec.p;
+    if (rec.pm === undefined) return undefined;
+    const held = this.#log.get(rec.pm);
+    if (!held) throw new Error(`Log entry ${rec.pm} (the previous state of ${rec.k}) is missing`);
+    return held.o;
+  }
+
+  #toEvent<T>(revision: number, rec: LogRecord): WatchEvent<T> {
+    const event: WatchEvent<T> = { type: rec.t, revision, key: rec.k, object: toKeyValue<T>(rec.k, rec.o) };
+    const prev = this.#prevOf(rec);
+    if (prev) event.prevObject = toKeyValue<T>(rec.k, prev);
+    return event;
   }
 
   #deliver(w: WatcherState, event: WatchEvent): void {
@@ -410,7 +440,7 @@ export class LmdbStore implements Store {
     const undo = new Map<string, Entry | undefined>();
     for (const { value: rec } of this.#log.getRange({ start: revision + 1, end: LOG_END })) {
       if (!rec || undo.has(rec.k) || !rec.k.startsWith(prefix)) continue;
-      undo.set(rec.k, rec.t === "ADDED" ? undefined : rec.p);
+      undo.set(rec.k, rec.t === "ADDED" ? undefined : this.#prevOf(rec));
     }
     return undo;
   }
@@ -513,7 +543,7 @@ export class LmdbStore implements Store {
     if (afterRevision < upTo) {
       for (const { key, value } of this.#log.getRange({ start: afterRevision + 1, end: upTo + 1 })) {
         if (state.stopped) break;
-        if (value && value.k.startsWith(prefix)) this.#deliver(state, toEvent(key as number, value));
+        if (value && value.k.startsWith(prefix)) this.#deliver(state, this.#toEvent(key as number, value));
       }
     }
     state.after = Math.max(afterRevision, upTo);
@@ -545,7 +575,23 @@ export class LmdbStore implements Store {
     for (let start = from; start <= floor && !this.#closed; start += COMPACTION_CHUNK) {
       const stop = Math.min(start + COMPACTION_CHUNK - 1, floor);
       let last: Promise<unknown> = Promise.resolve();
-      for (let rev = start; rev <= stop; rev++) last = this.#log.remove(rev);
+      this.#env.resetReadTxn();
+      for (let rev = start; rev <= stop; rev++) {
+        // A record above the floor that refers to this one gets a copy of the entry first.
+        const referrer = this.#refs.get(rev);
+        if (referrer !== undefined) {
+          if (referrer > floor) {
+            const rec = this.#log.get(referrer);
+            const held = this.#log.get(rev);
+            if (rec && held && rec.pm === rev) {
+              const { pm: _, ...rest } = rec;
+              this.#log.put(referrer, { ...rest, p: held.o });
+            }
+          }
+          this.#refs.remove(rev);
+        }
+        last = this.#log.remove(rev);
+      }
       await this.#track(last);
     }
   }

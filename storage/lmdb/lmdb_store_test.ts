@@ -150,6 +150,46 @@ test("close ends watchers and refuses further work", async () => {
   await Deno.remove(path, { recursive: true });
 });
 
+test("previous objects kept by reference survive compaction of the record they point to, and a reopen", async () => {
+  const path = await tempDir();
+  let store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+  try {
+    const a1 = await store.create("/r/a", { v: 1 });
+    const a2 = await store.update("/r/a", { v: 2 }, a1.modRevision);
+    const b1 = await store.create("/r/b", { v: 1 });
+    const gone = await store.delete("/r/b");
+    await store.update("/r/a", { v: 3 }, a2.modRevision);
+    // Drop the records of a1 and b1: a2 and the deletion of b referred to them.
+    await store.compact(b1.modRevision);
+    for (let pass = 0; pass < 2; pass++) {
+      const events: WatchEvent[] = [];
+      const w = store.watch("/r/", b1.modRevision, { onEvent: (e) => events.push(e) });
+      w.stop();
+      assert.equal(
+        events.map((e) => [e.type, e.key, e.object.value, e.prevObject?.value]),
+        [
+          ["DELETED", "/r/b", { v: 1 }, { v: 1 }],
+          ["MODIFIED", "/r/a", { v: 3 }, { v: 2 }],
+        ],
+      );
+      assert.is(events[0].revision, gone.modRevision);
+      // A list as of the floor undoes the later writes with those previous objects.
+      const then = await store.list("/r/", { revision: b1.modRevision });
+      assert.equal(then.items.map((kv) => [kv.key, kv.value]), [["/r/a", { v: 2 }], ["/r/b", { v: 1 }]]);
+      await store.close();
+      store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+    }
+    // And once more after compacting past the record that now holds a copy.
+    await store.compact(gone.modRevision);
+    const events: WatchEvent[] = [];
+    store.watch("/r/", gone.modRevision, { onEvent: (e) => events.push(e) }).stop();
+    assert.equal(events.map((e) => [e.type, e.prevObject?.value]), [["MODIFIED", { v: 2 }]]);
+  } finally {
+    await store.close();
+    await Deno.remove(path, { recursive: true });
+  }
+});
+
 test("measurements (printed, not asserted)", async () => {
   await withStore({ compactionIntervalMs: 0 }, async (store) => {
     const n = 10_000;
