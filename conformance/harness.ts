@@ -105,9 +105,9 @@ async function waitForKubeconfigLine(stdout: ReadableStream<Uint8Array>): Promis
   throw new Error(`The server printed no KUBECONFIG line; it printed: ${buffered}`);
 }
 
-/** Starts a server in a new temporary data directory (or `dataDir`). */
+/** Starts a server (`kubedeno up`, or `command`) in a new temporary data directory (or `dataDir`). */
 export async function startServer(
-  options: { dataDir?: string; port?: number; args?: string[] } = {},
+  options: { dataDir?: string; port?: number; args?: string[]; command?: "up" | "apiserver" } = {},
 ): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? await Deno.makeTempDir({ prefix: "kubedeno-test-" });
   const home = await Deno.makeTempDir({ prefix: "kubedeno-home-" });
@@ -176,7 +176,7 @@ export async function startServer(
         "run",
         "-A",
         `${ROOT}/main.ts`,
-        "up",
+        options.command ?? "up",
         "--data-dir",
         dataDir,
         "--port",
