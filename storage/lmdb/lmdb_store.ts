@@ -156,7 +156,14 @@ export class LmdbStore implements Store {
   constructor(options: LmdbStoreOptions) {
     this.#env = open({ path: options.path, compression: false, mapSize: options.mapSize ?? 64 * 2 ** 30 });
     this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
-    this.#log = this.#env.openDB<LogRecord, number>({ name: "log", sharedStructuresKey: STRUCTURES });
+    // The log is written once and read about once per record: LZ4 shrinks it by a third at no
+    // measurable cost. (The objects table stays plain: it is read on every write, and
+    // compressing it cost 10 % on a Deployment's rollout.) Records written plain still read.
+    this.#log = this.#env.openDB<LogRecord, number>({
+      name: "log",
+      sharedStructuresKey: STRUCTURES,
+      compression: true,
+    });
     this.#refs = this.#env.openDB<number, number>({ name: "refs" });
     this.#meta = this.#env.openDB<number, string>({ name: "meta" });
     this.#compacted = this.#meta.get(META_COMPACTED) ?? 0;
