@@ -88,6 +88,7 @@ export class NodeSimulator {
   readonly #recorders = new Map<string, EventRecorder>();
   #leaseTimer?: ReturnType<typeof setInterval>;
   #leaseTick = 0;
+  #stopping = false;
 
   constructor(client: Client, options: SimulatorOptions) {
     this.#client = client;
@@ -169,6 +170,8 @@ export class NodeSimulator {
   }
 
   async stop(): Promise<void> {
+    // What is still queued is dropped, not carried out against a server that is going away.
+    this.#stopping = true;
     if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
     if (!this.#shared) {
       this.#podInformer.stop();
@@ -280,6 +283,7 @@ export class NodeSimulator {
   }
 
   async #renewLease(n: SimNode): Promise<void> {
+    if (this.#stopping) return;
     const now = rfc3339Micro();
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
@@ -348,6 +352,7 @@ export class NodeSimulator {
 
   /** Moves one pod to its next stage, once that stage's delay has passed. */
   async #syncPod(key: string): Promise<{ requeueAfterMs: number } | void> {
+    if (this.#stopping) return;
     const pod = this.#podInformer.cache.get(key);
     if (!pod) return;
     const n = this.#nodes.get(String(pod.spec?.nodeName ?? ""));
