@@ -19,7 +19,7 @@
 
 import type { SchemaNode, Schemas } from "../../openapi/schema.ts";
 import { type FieldError, invalid, StatusError } from "../../machinery/status.ts";
-import type { KubeObject } from "../../machinery/object_meta.ts";
+import { clone, type KubeObject } from "../../machinery/object_meta.ts";
 import { MergeTypes, type TypeRef } from "./atoms.ts";
 import { emptyObject } from "./empty.ts";
 import { FieldSet } from "./fieldset.ts";
@@ -282,7 +282,7 @@ export class FieldManager {
       empty = emptyObject(this.#schemas, target.group, target.version, target.kind);
       this.#empties.set(key, empty);
     }
-    return structuredClone(empty);
+    return clone(empty);
   }
 
   /** The zero value of each kind, made once (callers get copies). */
@@ -325,7 +325,7 @@ export class FieldManager {
       const kept = metaOf(liveObj)?.managedFields;
       if (m) {
         if (kept === undefined) delete m.managedFields;
-        else m.managedFields = structuredClone(kept);
+        else m.managedFields = clone(kept);
       }
       return newObj as KubeObject;
     }
@@ -545,7 +545,7 @@ export class FieldManager {
 
     if (!creating && valuesEqual(live, merged)) {
       // Nothing changed: the live object stays as it is and the applier's time is not bumped.
-      return { object: structuredClone(liveObj), managed };
+      return { object: clone(liveObj), managed };
     }
     managed.times.set(id, ctx.time);
     return { object: merged, managed };
@@ -613,7 +613,7 @@ function hasLastApplied(o: Obj): boolean {
 
 /** The last-applied annotation value for an applied configuration (compact JSON, sorted keys). */
 export function buildLastApplied(config: Obj): string {
-  const copy = structuredClone(config);
+  const copy = clone(config);
   const m = metaOf(copy);
   if (m && isObj(m.annotations)) delete m.annotations[LAST_APPLIED_ANNOTATION];
   return goJson(copy) + "\n";
@@ -778,9 +778,9 @@ export function ignoreManagedFieldsTimestamps(next: KubeObject, old: KubeObject)
   };
   if (!nm.every((e, i) => valuesEqual(withoutTime(e), withoutTime(om[i])))) return next;
   if (!valuesEqual(withoutManagedFields(next), withoutManagedFields(old))) return next;
-  const out = structuredClone(next);
+  const out = clone(next);
   out.metadata!.managedFields = nm.map((e, i) => {
-    const copy = structuredClone(e) as Obj;
+    const copy = clone(e) as Obj;
     const t = timeOf(om[i]);
     if (t === undefined) delete copy.time;
     else copy.time = t;
@@ -800,7 +800,7 @@ export function checkManagedFieldsAfterAdmission(obj: KubeObject, before: unknow
   if (!problem) return undefined;
   if (obj.metadata) {
     if (before === undefined) delete obj.metadata.managedFields;
-    else obj.metadata.managedFields = structuredClone(before) as unknown[];
+    else obj.metadata.managedFields = clone(before) as unknown[];
   }
   return ".metadata.managedFields was in an invalid state after admission; this could be caused by an outdated " +
     `mutating admission controller; please fix your requests: ${problem}`;

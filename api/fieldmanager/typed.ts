@@ -11,6 +11,7 @@ import { type Atom, deduceAtom, DEDUCED, fieldType, type ListAtom, sameAtom, typ
 import { FieldSet } from "./fieldset.ts";
 import { compareStrings, goSharpV, goType, goV } from "./gojson.ts";
 import { comparePE, type Path, type PathElement, peString, serializePE, valuesEqual } from "./path.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -312,7 +313,7 @@ function mergeNode(l: unknown, r: unknown, t: TypeRef, path: PathElement[]): unk
 }
 
 function keepRight(l: unknown, r: unknown): unknown {
-  return structuredClone(r !== undefined ? r : l);
+  return clone(r !== undefined ? r : l);
 }
 
 function mergeAtom(atom: Atom, l: unknown, r: unknown, path: PathElement[]): unknown {

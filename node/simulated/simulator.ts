@@ -100,7 +100,7 @@ export class NodeSimulator {
       leaseRenewMs: 10_000,
       leaseDurationSeconds: 40,
       stages: DEFAULT_STAGES,
-      workers: 16,
+      workers: 64,
       ...options,
     };
     this.#nodesApi = client.resource<Obj>("", "nodes");

@@ -6,6 +6,7 @@
 import { field, type FieldError } from "../../machinery/status.ts";
 import { isDNS1123Label } from "../../machinery/validation.ts";
 import { parseQuantity } from "../../machinery/quantity.ts";
+import { clone } from "../../machinery/object_meta.ts";
 import { ianaServiceNameProblems, isInt, isObject, list, type Obj, obj, sortKeys } from "./util.ts";
 
 const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
@@ -234,10 +235,10 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
 
 /** Fields of a pod that an update may change (upstream's list), with the rest compared. */
 export function validatePodUpdate(pod: Obj, old: Obj): FieldError[] {
-  const spec = structuredClone(obj(pod.spec));
+  const spec = clone(obj(pod.spec));
   const oldSpec = obj(old.spec);
   // Take over what may change from the new spec into a copy of the old one, then compare.
-  const mutable = structuredClone(oldSpec);
+  const mutable = clone(oldSpec);
   for (const kind of ["containers", "initContainers"]) {
     const next = list(spec[kind]);
     list(mutable[kind]).forEach((c, i) => {
