@@ -4,6 +4,7 @@
  */
 
 import type { OwnerReference, Pod, PodCondition, PodTemplateSpec } from "./types.ts";
+import { clone } from "../machinery/object_meta.ts";
 
 /** Not terminal and not being deleted. */
 export function isPodActive(pod: Pod): boolean {
@@ -76,7 +77,7 @@ export function podFromTemplate(
       ...(meta.finalizers ? { finalizers: [...meta.finalizers] } : {}),
       ownerReferences: [owner],
     },
-    spec: structuredClone(template.spec!),
+    spec: clone(template.spec!),
   };
 }
 

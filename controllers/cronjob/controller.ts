@@ -33,6 +33,7 @@ import {
   TOO_MANY_MISSED_MESSAGE,
   validTimeZone,
 } from "../../machinery/cron/schedule.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 type ObjectReference = Schema<"io.k8s.api.core.v1.ObjectReference">;
 
@@ -133,7 +134,7 @@ class CronJobController implements Runnable {
   async #sync(key: string): Promise<{ requeueAfterMs: number } | void> {
     const cached = this.#newest(key);
     if (!cached) return;
-    const cj = structuredClone(cached);
+    const cj = clone(cached);
     const jobs = this.#jobsOf(cj);
     await this.#cleanupFinishedJobs(cj, jobs);
     let requeueAfterMs: number | undefined;
@@ -188,7 +189,7 @@ class CronJobController implements Runnable {
         // Our status may be older than the Job: look at the CronJob as it is now.
         const fresh = await this.#cronJobClient.get(cj.metadata!.namespace!, cj.metadata!.name!);
         if (inActiveList(fresh, uid)) {
-          Object.assign(cj, structuredClone(fresh));
+          Object.assign(cj, clone(fresh));
           status = cj.status ??= {};
           continue;
         }
@@ -449,7 +450,7 @@ export function jobFromTemplate(cj: CronJob, scheduledTime: number): Job {
       },
       ownerReferences: [owner],
     },
-    spec: structuredClone(template?.spec ?? {}) as Job["spec"],
+    spec: clone(template?.spec ?? {}) as Job["spec"],
   };
 }
 

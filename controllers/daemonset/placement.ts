@@ -8,13 +8,14 @@
 import { findMatchingUntoleratedTaint, RequiredNodeAffinity } from "../scheduler/plugins/helper.ts";
 import type { DaemonSet, Node, Pod } from "../types.ts";
 import { addOrUpdateDaemonPodTolerations } from "./daemon_pods.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** The pod the DaemonSet would run on the node, tolerations added (for the checks only). */
 export function newPod(ds: DaemonSet, nodeName: string): Pod {
   const template = ds.spec?.template;
   const pod: Pod = {
     metadata: { ...template?.metadata, namespace: ds.metadata?.namespace },
-    spec: { ...structuredClone(template?.spec ?? { containers: [] }), nodeName },
+    spec: { ...clone(template?.spec ?? { containers: [] }), nodeName },
   };
   addOrUpdateDaemonPodTolerations(pod.spec!);
   return pod;

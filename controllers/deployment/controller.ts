@@ -27,6 +27,7 @@ import { rolloutRolling } from "./rolling.ts";
 import { checkPausedConditions, isScalingEvent, sync, syncStatusOnly } from "./sync.ts";
 import { type SyncContext, updateDeploymentStatus } from "./sync_context.ts";
 import type { Deployment, Pod, ReplicaSet } from "./types.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** How often a failing sync is retried before the deployment waits for its next change. */
 const MAX_RETRIES = 15;
@@ -164,7 +165,7 @@ class DeploymentController implements Runnable {
   async #syncDeployment(key: string): Promise<ReconcileResult> {
     const cached = this.#deployments.cache.get(key);
     if (!cached) return;
-    const d = structuredClone(cached);
+    const d = clone(cached);
     const ctx = this.#sync;
 
     if (selectsEverything(d)) {

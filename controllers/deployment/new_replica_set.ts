@@ -33,6 +33,7 @@ import {
 import { type SyncContext, updateDeploymentStatus } from "./sync_context.ts";
 import { computeHash } from "./template_hash.ts";
 import type { Deployment, ReplicaSet } from "./types.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 export interface ReplicaSetsOf {
   /** The ReplicaSet whose template is the deployment's (undefined until created). */
@@ -74,7 +75,7 @@ async function getNewReplicaSet(
   const minReadySeconds = d.spec?.minReadySeconds ?? 0;
 
   if (existing) {
-    const copy = structuredClone(existing);
+    const copy = clone(existing);
     const annotationsUpdated = setNewReplicaSetAnnotations(d, copy, newRevision, true);
     if (annotationsUpdated || (copy.spec?.minReadySeconds ?? 0) !== minReadySeconds) {
       copy.spec!.minReadySeconds = minReadySeconds;
@@ -95,7 +96,7 @@ async function getNewReplicaSet(
   }
   if (!create) return undefined;
 
-  const template = structuredClone(d.spec!.template!);
+  const template = clone(d.spec!.template!);
   const hash = computeHash(template, d.status?.collisionCount ?? undefined);
   (template.metadata ??= {}).labels = { ...template.metadata.labels, [POD_TEMPLATE_HASH_LABEL]: hash };
   const name = `${d.metadata!.name}-${hash}`;

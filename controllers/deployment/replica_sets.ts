@@ -7,6 +7,7 @@
 import { POD_TEMPLATE_HASH_LABEL, revisionOf } from "./annotations.ts";
 import { filterActive, specReplicas } from "./replicas.ts";
 import type { Deployment, PodTemplateSpec, ReplicaSet } from "./types.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 function created(rs: ReplicaSet): number {
   const t = rs.metadata?.creationTimestamp;
@@ -71,7 +72,7 @@ function canonical(value: unknown): string {
 
 /** A template's comparable form: without the pod-template-hash label. */
 function comparable(t: PodTemplateSpec | undefined): string {
-  const copy = structuredClone(t ?? {}) as PodTemplateSpec;
+  const copy = clone(t ?? {}) as PodTemplateSpec;
   if (copy.metadata?.labels) delete copy.metadata.labels[POD_TEMPLATE_HASH_LABEL];
   return canonical(normalized(copy));
 }
@@ -124,7 +125,7 @@ export function cloneSelectorAndAddLabel<T extends { matchLabels?: Record<string
   key: string,
   value: string,
 ): T {
-  const copy = structuredClone(selector ?? {}) as T;
+  const copy = clone(selector ?? {}) as T;
   copy.matchLabels = { ...copy.matchLabels, [key]: value };
   return copy;
 }

@@ -18,6 +18,7 @@ import { equalIgnoreHash } from "./replica_sets.ts";
 import { getAllReplicaSetsAndSyncRevision } from "./new_replica_set.ts";
 import { type SyncContext, updateDeployment } from "./sync_context.ts";
 import type { Deployment, ReplicaSet } from "./types.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** Upstream's event reasons. */
 export const ROLLBACK_REVISION_NOT_FOUND = "DeploymentRollbackRevisionNotFound";
@@ -61,7 +62,7 @@ export async function rollback(ctx: SyncContext, d: Deployment, rsList: ReplicaS
 async function rollbackToTemplate(ctx: SyncContext, d: Deployment, rs: ReplicaSet): Promise<boolean> {
   let performed = false;
   if (!equalIgnoreHash(d.spec?.template, rs.spec?.template)) {
-    const template = structuredClone(rs.spec!.template!);
+    const template = clone(rs.spec!.template!);
     if (template.metadata?.labels) delete template.metadata.labels[POD_TEMPLATE_HASH_LABEL];
     d.spec!.template = template;
     setDeploymentAnnotationsTo(d, rs);

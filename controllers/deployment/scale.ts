@@ -18,6 +18,7 @@ import {
 import { bySizeNewer, bySizeOlder, findActiveOrLatest } from "./replica_sets.ts";
 import type { SyncContext } from "./sync_context.ts";
 import type { Deployment, ReplicaSet } from "./types.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /**
  * Scales for a change of the deployment's replicas (or while it is paused): the one active
@@ -101,7 +102,7 @@ export async function scaleReplicaSet(
   const oldScale = specReplicas(rs);
   const sizeNeedsUpdate = oldScale !== newScale;
   if (!sizeNeedsUpdate && !replicasAnnotationsNeedUpdate(rs, desired, max)) return { scaled: false, rs };
-  const copy = structuredClone(rs);
+  const copy = clone(rs);
   copy.spec!.replicas = newScale;
   setReplicasAnnotations(copy, desired, max);
   const saved = await ctx.replicaSets.update(copy.metadata!.namespace!, copy);

@@ -33,6 +33,7 @@ import {
   portMapKey,
 } from "./endpoints.ts";
 import type { EndpointSliceTracker } from "./tracker.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 export const DEFAULT_MAX_ENDPOINTS_PER_SLICE = 100;
 
@@ -296,14 +297,14 @@ export class Reconciler {
       if (updated || kept.length !== (slice.endpoints ?? []).length) {
         if (kept.length === 0) toDelete.add(name);
         else {
-          const copy = structuredClone(slice);
+          const copy = clone(slice);
           copy.endpoints = kept;
           copy.metadata!.labels = labels;
           byName.set(name, copy);
           toUpdate.add(name);
         }
       } else if (changed) {
-        const copy = structuredClone(slice);
+        const copy = clone(slice);
         copy.metadata!.labels = labels;
         byName.set(name, copy);
         toUpdate.add(name);
@@ -327,7 +328,7 @@ export class Reconciler {
       if (desired.size < max && unchanged.size > 0) {
         const found = sliceToFill([...unchanged].map((n) => byName.get(n)!), desired.size, max);
         if (found) {
-          slice = structuredClone(found);
+          slice = clone(found);
           byName.set(found.metadata!.name!, slice);
         }
       }
@@ -355,7 +356,7 @@ export class Reconciler {
       const doomed = plan.delete[i];
       const fresh = plan.create[plan.create.length - 1];
       if (doomed.addressType === fresh.addressType && ownedBy(doomed, svc)) {
-        const reused = structuredClone(doomed);
+        const reused = clone(doomed);
         reused.metadata!.labels = fresh.metadata!.labels;
         reused.metadata!.ownerReferences = fresh.metadata!.ownerReferences;
         reused.endpoints = fresh.endpoints;

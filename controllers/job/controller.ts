@@ -52,6 +52,7 @@ import { matchPodFailurePolicy } from "./pod_failure_policy.ts";
 import { indexedProgress, judgeFinished, type SyncContext, uncountedOf, uncountedPods } from "./progress.ts";
 import { StatusTracker } from "./status_tracker.ts";
 import { FinalizerExpectations, hasTrackingFinalizer } from "./tracking.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** Upstream's delay before re-creating pods after the first failure, doubled per further failure. */
 export const DEFAULT_POD_FAILURE_BACKOFF_MS = 10_000;
@@ -327,7 +328,7 @@ class JobController implements Runnable {
       );
       return;
     }
-    const job = structuredClone(shared);
+    const job = clone(shared);
     const status = job.status ??= {};
     status.uncountedTerminatedPods = uncountedOf(job);
     const now = this.#now();

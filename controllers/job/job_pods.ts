@@ -19,6 +19,7 @@ import {
 } from "./indexes.ts";
 import { matchPodFailurePolicy } from "./pod_failure_policy.ts";
 import { JOB_TRACKING_FINALIZER } from "./tracking.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 export const CONTROLLER_UID_LABEL = "batch.kubernetes.io/controller-uid";
 export const JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
@@ -96,7 +97,7 @@ export function pastBackoffLimitOnFailure(job: Job, pods: Pod[]): boolean {
  * JOB_COMPLETION_INDEX variable in every container (from the index label).
  */
 export function jobPodTemplate(job: Job): PodTemplateSpec {
-  const template = structuredClone(job.spec!.template) as PodTemplateSpec;
+  const template = clone(job.spec!.template) as PodTemplateSpec;
   const meta = template.metadata ??= {};
   meta.labels = { ...meta.labels, ...jobPodLabels(job) };
   const finalizers = meta.finalizers ?? [];
@@ -125,7 +126,7 @@ export function indexedPodTemplate(
   index: number,
   replacing: Pod | undefined,
 ): { template: PodTemplateSpec; generateName: string } {
-  const template = structuredClone(base);
+  const template = clone(base);
   const meta = template.metadata ??= {};
   meta.annotations = { ...meta.annotations, [COMPLETION_INDEX_ANNOTATION]: String(index) };
   meta.labels = { ...meta.labels, [COMPLETION_INDEX_ANNOTATION]: String(index) };

@@ -36,6 +36,7 @@ import {
   uncountedOf,
 } from "./progress.ts";
 import { type FinalizerExpectations, hasTrackingFinalizer } from "./tracking.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** Most uids in `status.uncountedTerminatedPods` (keeping the status small). */
 export const MAX_UNCOUNTED_PODS = 500;
@@ -227,12 +228,12 @@ export class StatusTracker {
 
   /** PUT of `status`; answers the Job as written, its uncounted lists filled in. */
   async #writeStatus(job: Job): Promise<Job> {
-    const out = structuredClone(job);
+    const out = clone(job);
     const u = out.status!.uncountedTerminatedPods!;
     if (!u.succeeded?.length) delete u.succeeded;
     if (!u.failed?.length) delete u.failed;
     const written = await this.#deps.jobs.updateStatus(job.metadata!.namespace!, out);
-    this.#deps.written?.(structuredClone(written));
+    this.#deps.written?.(clone(written));
     written.status ??= {};
     written.status.uncountedTerminatedPods = uncountedOf(written);
     return written;

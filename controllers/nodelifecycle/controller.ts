@@ -31,6 +31,7 @@ import {
   UNREACHABLE_NO_EXECUTE,
 } from "./taints.ts";
 import { computeZoneState, TaintQueue, zoneKey, type ZoneState } from "./zones.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 export interface NodeLifecycleOptions {
   /** Grace for a node that never posted a Ready condition (upstream: 60 s). */
@@ -317,7 +318,7 @@ class NodeLifecycleController implements Runnable {
 
     let current = ready;
     if (now > health.probeTimestamp + grace) {
-      const updated = structuredClone(node);
+      const updated = clone(node);
       const list = updated.status?.conditions ?? [];
       const stamp = new Date(now).toISOString().replace(/\.\d+Z$/, "Z");
       for (const type of MONITORED_CONDITIONS) {

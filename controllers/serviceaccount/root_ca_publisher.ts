@@ -12,6 +12,7 @@ import { Controller } from "../framework/controller.ts";
 import type { Informer } from "../framework/informer.ts";
 import type { Namespace } from "../types.ts";
 import { isNamespaceTerminating } from "./serviceaccounts.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 export const ROOT_CA_CONFIG_MAP = "kube-root-ca.crt";
 export const DESCRIPTION_ANNOTATION = "kubernetes.io/description";
@@ -100,7 +101,7 @@ class RootCAPublisher implements Runnable {
       return;
     }
     if (jsonEqual(cm.data ?? {}, data) && cm.metadata?.annotations?.[DESCRIPTION_ANNOTATION]) return;
-    const fixed: ConfigMap = structuredClone(cm);
+    const fixed: ConfigMap = clone(cm);
     fixed.data = data;
     fixed.metadata!.annotations = {
       ...fixed.metadata!.annotations,

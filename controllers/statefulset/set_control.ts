@@ -54,6 +54,7 @@ import {
   type StatefulSetStatus,
   storageMatches,
 } from "./set_utils.ts";
+import { clone } from "../../machinery/object_meta.ts";
 
 /** Most pods one Parallel batch makes or deletes at once. */
 export const MAX_BATCH_SIZE = 500;
@@ -315,7 +316,7 @@ export class StatefulSetControl {
     }
     const retentionMatch = this.#podControl.claimsMatchRetentionPolicy(updateSet, pod);
     if (identityMatches(set, pod) && storageMatches(set, pod) && retentionMatch) return false;
-    await this.#podControl.updateStatefulPod(updateSet, structuredClone(pod));
+    await this.#podControl.updateStatefulPod(updateSet, clone(pod));
     return false;
   }
 
