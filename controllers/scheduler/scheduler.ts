@@ -21,6 +21,8 @@ import type { Node, Pod } from "./types.ts";
 import { claimClass } from "./plugins/volume_binding.ts";
 
 const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
+/** How long the scheduling loop runs before letting other work in. */
+const SLICE_MS = 10;
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";
 
@@ -160,7 +162,7 @@ export class Scheduler implements Runnable {
       maxBackoffMs: 10_000,
       unschedulableFlushMs: 30_000,
       percentageOfNodesToScore: 0,
-      maxBindsInFlight: 64,
+      maxBindsInFlight: 256,
       ...options,
     };
     const inf = ctx.informers;
@@ -322,21 +324,24 @@ export class Scheduler implements Runnable {
   }
 
   async #loop(): Promise<void> {
-    let sinceYield = 0;
+    let sliceStart = performance.now();
     while (this.#running) {
       const item = this.#active.pop();
       if (!item) {
         await new Promise<void>((r) => this.#wake = r);
+        sliceStart = performance.now();
         continue;
       }
       this.#scheduleOne(item);
-      // Let informer events and binding answers in now and then.
-      if (++sinceYield >= 16 || this.#bindsInFlight >= this.#o.maxBindsInFlight) {
-        sinceYield = 0;
+      // Let informer events and binding answers in every few milliseconds: a time slice, not a
+      // pod count, so that a busy process (everything in one, under load) still gives the
+      // scheduler its share rather than a handful of pods per turn of the event loop.
+      if (performance.now() - sliceStart >= SLICE_MS || this.#bindsInFlight >= this.#o.maxBindsInFlight) {
         await new Promise((r) => setTimeout(r, 0));
         while (this.#bindsInFlight >= this.#o.maxBindsInFlight) {
           await new Promise<void>((r) => this.#bindWaiters.push(r));
         }
+        sliceStart = performance.now();
       }
     }
   }
