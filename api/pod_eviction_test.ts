@@ -262,6 +262,16 @@ test("eviction bodies: policy/v1beta1 is taken, a wrong name or kind is a 400, p
       s.call("POST", `${PODS}/p1/eviction`, { ...eviction("p1"), apiVersion: "v1" }),
     );
     assert.is(wrongKind.status, 400);
+    const mistyped = await json(
+      s.call("POST", `${PODS}/p1/eviction`, {
+        ...eviction("p1"),
+        deleteOptions: { gracePeriodSeconds: "x" },
+      }),
+    );
+    assert.equal([mistyped.status, mistyped.body.message], [
+      400,
+      'Eviction in version "v1" cannot be handled as a Eviction: json: cannot unmarshal string into Go struct field DeleteOptions.deleteOptions.gracePeriodSeconds of type int64',
+    ]);
     const beta = await s.call("POST", `${PODS}/p1/eviction`, {
       ...eviction("p1"),
       apiVersion: "policy/v1beta1",

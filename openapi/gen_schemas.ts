@@ -88,6 +88,7 @@ function refsOf(node: SchemaNode, out: Set<string>): void {
 export async function buildSchemaSet(sharedDir: string): Promise<SchemaSet> {
   const all = new Map<string, Json>();
   const kinds: Record<string, string> = {};
+  const served = new Set<string>(SERVED_GROUP_VERSIONS);
   for (const gv of SERVED_GROUP_VERSIONS) {
     const path = `${sharedDir}/openapi/v3/${documentFileName(gv)}`;
     const doc = JSON.parse(await Deno.readTextFile(path)) as Json;
@@ -98,9 +99,12 @@ export async function buildSchemaSet(sharedDir: string): Promise<SchemaSet> {
       const gvks = schema["x-kubernetes-group-version-kind"];
       if (!Array.isArray(gvks)) continue;
       for (const g of gvks as { group: string; version: string; kind: string }[]) {
-        // Only kinds of this document's group-version: meta kinds such as DeleteOptions are
-        // listed under every group.
-        if (g.group === group && g.version === version) kinds[gvkKey(g.group, g.version, g.kind)] = name;
+        // Kinds of any served group-version, whichever document holds them: policy/v1
+        // Eviction is defined in the core v1 document (it is posted to pods/eviction). Meta
+        // kinds such as DeleteOptions list every group; the first definition found stays.
+        const gvOf = g.group ? `${g.group}/${g.version}` : g.version;
+        const key = gvkKey(g.group, g.version, g.kind);
+        if (served.has(gvOf) && (!kinds[key] || (g.group === group && g.version === version))) kinds[key] = name;
       }
     }
   }
