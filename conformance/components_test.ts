@@ -28,13 +28,8 @@ function spawn(command: string, ...args: string[]): Deno.ChildProcess {
   return child;
 }
 
-const kubectl = async (args: string[]) => {
-  const r = await server.kubectl(args);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
-const getJson = async (args: string[]): Promise<Json> =>
-  JSON.parse(await kubectl(["get", ...args, "-o", "json"]));
+const kubectl = (args: string[], stdin?: string) => server.kubectlOk(args, stdin);
+const getJson = (args: string[]): Promise<Json> => server.getJson(args);
 const holder = async () =>
   (await getJson(["lease", "kube-controller-manager", "-n", "kube-system"])).spec.holderIdentity as string;
 const ready = (n: number) => async () => (await getJson(["deployment", "web"])).status?.readyReplicas === n;

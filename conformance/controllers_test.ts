@@ -16,13 +16,8 @@ type Json = any;
 const t = suite("controllers on simulated nodes");
 let server: ServerProcess;
 
-const kubectl = async (args: string[], stdin?: string) => {
-  const r = await server.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
-const getJson = async (args: string[]): Promise<Json> =>
-  JSON.parse(await kubectl(["get", ...args, "-o", "json"]));
+const kubectl = (args: string[], stdin?: string) => server.kubectlOk(args, stdin);
+const getJson = (args: string[]): Promise<Json> => server.getJson(args);
 const create = (obj: Json) => kubectl(["create", "-f", "-"], JSON.stringify(obj));
 const live = (items: Json[]) => items.filter((p: Json) => !p.metadata.deletionTimestamp);
 

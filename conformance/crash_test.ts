@@ -20,7 +20,12 @@ test("every acknowledged create survives kill -9, and revisions continue", async
         const res = await server.api("/api/v1/namespaces/default/configmaps", {
           method: "POST",
           headers: { "content-type": "application/json" },
-          body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name }, data: { i: String(i) } }),
+          body: JSON.stringify({
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name },
+            data: { i: String(i) },
+          }),
         });
         const body = await res.json();
         if (res.status === 201) acked.set(name, Number(body.metadata.resourceVersion));

@@ -73,6 +73,11 @@ export interface ServerProcess {
     args: string[],
     options?: { bin?: string; stdin?: string; env?: Record<string, string> },
   ): Promise<KubectlResult>;
+  /** Runs kubectl and returns its stdout; fails with its stderr when it exits non-zero. */
+  kubectlOk(args: string[], stdin?: string): Promise<string>;
+  /** `kubectl get ARGS -o json`, parsed. */
+  // deno-lint-ignore no-explicit-any
+  getJson(args: string[]): Promise<any>;
   /** Stops the process gracefully (SIGTERM) and waits. */
   stop(): Promise<void>;
   /** Kills the process with SIGKILL and waits. */
@@ -146,6 +151,14 @@ export async function startServer(
       const out = await proc.output();
       const dec = new TextDecoder();
       return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    },
+    async kubectlOk(args, stdin) {
+      const r = await server.kubectl(args, { stdin });
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
+      return r.stdout;
+    },
+    async getJson(args) {
+      return JSON.parse(await server.kubectlOk(["get", ...args, "-o", "json"]));
     },
     async stop() {
       try {

@@ -82,7 +82,11 @@ t.after(async (ctx) => {
 async function run(ctx: { server: ServerProcess; home: string }, args: string[]) {
   const out = await new Deno.Command(helm!, {
     args: [...args, "--kubeconfig", ctx.server.kubeconfig],
-    env: { HOME: ctx.home, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", HELM_CACHE_HOME: `${ctx.home}/cache` },
+    env: {
+      HOME: ctx.home,
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      HELM_CACHE_HOME: `${ctx.home}/cache`,
+    },
     clearEnv: true,
     stdout: "piped",
     stderr: "piped",
@@ -118,7 +122,15 @@ if (!helm) {
     const list = JSON.parse(await ok(ctx, ["list", "--namespace", "default", "-o", "json"]));
     assert.equal(list.map((r: Json) => [r.name, r.revision, r.status]), [["shop", "1", "deployed"]]);
 
-    await ok(ctx, ["upgrade", "shop", ctx.chart, "--namespace", "default", "--set", "image=nginx:1.28,replicas=3,color=red"]);
+    await ok(ctx, [
+      "upgrade",
+      "shop",
+      ctx.chart,
+      "--namespace",
+      "default",
+      "--set",
+      "image=nginx:1.28,replicas=3,color=red",
+    ]);
     deploy = await get(ctx, "/apis/apps/v1/namespaces/default/deployments/shop-web");
     assert.equal([deploy.spec.template.spec.containers[0].image, deploy.spec.replicas], ["nginx:1.28", 3]);
     assert.is((await get(ctx, "/api/v1/namespaces/default/configmaps/shop-settings")).data.color, "red");
@@ -133,11 +145,13 @@ if (!helm) {
     assert.equal(history.map((h: Json) => h.status), ["superseded", "superseded", "deployed"]);
 
     await ok(ctx, ["uninstall", "shop", "--namespace", "default"]);
-    for (const path of [
-      "/apis/apps/v1/namespaces/default/deployments/shop-web",
-      "/api/v1/namespaces/default/services/shop-web",
-      "/api/v1/namespaces/default/configmaps/shop-settings",
-    ]) {
+    for (
+      const path of [
+        "/apis/apps/v1/namespaces/default/deployments/shop-web",
+        "/api/v1/namespaces/default/services/shop-web",
+        "/api/v1/namespaces/default/configmaps/shop-settings",
+      ]
+    ) {
       const res = await ctx.server.api(path);
       await res.body?.cancel();
       assert.is(res.status, 404, path);

@@ -18,7 +18,11 @@ const pod = (name: string) => ({
 });
 
 async function post(path: string, body: unknown) {
-  const res = await server.api(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+  const res = await server.api(path, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
   const json = await res.json();
   if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
   return json;
@@ -34,7 +38,15 @@ if (hasKubectl(KUBECTL.dispatcher)) {
 
   t("get pods -w prints ADDED, MODIFIED and DELETED rows as another client changes pods", async () => {
     const proc = new Deno.Command(KUBECTL.dispatcher, {
-      args: ["--kubeconfig", server.kubeconfig, "get", "pods", "-w", "--output-watch-events", "--request-timeout=30s"],
+      args: [
+        "--kubeconfig",
+        server.kubeconfig,
+        "get",
+        "pods",
+        "-w",
+        "--output-watch-events",
+        "--request-timeout=30s",
+      ],
       env: { HOME: await Deno.makeTempDir(), PATH: Deno.env.get("PATH") ?? "/usr/bin" },
       clearEnv: true,
       stdout: "piped",
@@ -48,7 +60,9 @@ if (hasKubectl(KUBECTL.dispatcher)) {
         if (Date.now() > deadline) throw new Error(`no ${re} in kubectl output:\n${out}`);
         const { value, done } = await Promise.race([
           reader.read(),
-          new Promise<{ value: string; done: boolean }>((r) => setTimeout(() => r({ value: "", done: false }), 500)),
+          new Promise<{ value: string; done: boolean }>((r) =>
+            setTimeout(() => r({ value: "", done: false }), 500)
+          ),
         ]);
         if (done) throw new Error(`kubectl ended:\n${out}`);
         out += value;
@@ -64,7 +78,9 @@ if (hasKubectl(KUBECTL.dispatcher)) {
       headers: { "content-type": "application/merge-patch+json" },
     }).then((r) => r.body?.cancel());
     await waitFor(/^MODIFIED\s+watched\s+/m);
-    await server.api("/api/v1/namespaces/default/pods/watched", { method: "DELETE" }).then((r) => r.body?.cancel());
+    await server.api("/api/v1/namespaces/default/pods/watched", { method: "DELETE" }).then((r) =>
+      r.body?.cancel()
+    );
     await waitFor(/^DELETED\s+watched\s+/m);
     proc.kill("SIGTERM");
     await reader.cancel().catch(() => {});
@@ -78,7 +94,13 @@ if (hasKubectl(KUBECTL.dispatcher)) {
       apiVersion: "v1",
       kind: "Event",
       metadata: { name: "described.1" },
-      involvedObject: { kind: "Pod", namespace: "default", name: "described", uid: created.metadata.uid, apiVersion: "v1" },
+      involvedObject: {
+        kind: "Pod",
+        namespace: "default",
+        name: "described",
+        uid: created.metadata.uid,
+        apiVersion: "v1",
+      },
       reason: "Scheduled",
       message: "Successfully assigned default/described to node-1",
       type: "Normal",
@@ -92,7 +114,10 @@ if (hasKubectl(KUBECTL.dispatcher)) {
     assert.match(r.stdout, /^Name:\s+described$/m);
     assert.match(r.stdout, /^Status:\s+Pending$/m);
     assert.match(r.stdout, /^Events:/m);
-    assert.match(r.stdout, /Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/described to node-1/);
+    assert.match(
+      r.stdout,
+      /Normal\s+Scheduled\s+\S+\s+default-scheduler\s+Successfully assigned default\/described to node-1/,
+    );
   });
 
   t.run();

@@ -15,13 +15,8 @@ type Json = any;
 const t = suite("workloads on simulated nodes");
 let server: ServerProcess;
 
-const kubectl = async (args: string[], stdin?: string) => {
-  const r = await server.kubectl(args, { stdin });
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-};
-const getJson = async (args: string[]): Promise<Json> =>
-  JSON.parse(await kubectl(["get", ...args, "-o", "json"]));
+const kubectl = (args: string[], stdin?: string) => server.kubectlOk(args, stdin);
+const getJson = (args: string[]): Promise<Json> => server.getJson(args);
 const api = async (path: string): Promise<Json> => {
   const res = await server.api(path);
   return await res.json();
