@@ -19,6 +19,7 @@ import { matchesRequirement } from "../../machinery/labels.ts";
 import { podQosClass } from "../registry/strategies.ts";
 import type { AdmissionRequest } from "./mod.ts";
 import { containerResources, podContainers, podResourceTotals } from "./pod_resources.ts";
+import { claimClass } from "../../machinery/volumes.ts";
 
 type Json = Record<string, unknown>;
 
@@ -292,14 +293,6 @@ const CLAIM_RESOURCES: ReadonlySet<string> = new Set([
   "persistentvolumeclaims",
   "requests.storage",
 ]);
-
-/** The claim's storage class: the beta annotation first, then `spec.storageClassName`. */
-function claimClass(claim: KubeObject): string {
-  const annotated = metaOf(claim).annotations?.["volume.beta.kubernetes.io/storage-class"];
-  if (annotated !== undefined) return annotated;
-  const name = obj(claim.spec).storageClassName;
-  return typeof name === "string" ? name : "";
-}
 
 export const claimEvaluator: QuotaEvaluator = {
   group: "",

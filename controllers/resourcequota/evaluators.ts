@@ -236,11 +236,8 @@ export const serviceEvaluator: Evaluator = {
 const STORAGE_CLASS_SUFFIX = ".storageclass.storage.k8s.io/";
 const PVC_RESOURCES = ["persistentvolumeclaims", "requests.storage"];
 
-/** The claim's class: the beta annotation wins over `spec.storageClassName`. */
-export function claimClass(pvc: PersistentVolumeClaim): string {
-  return pvc.metadata?.annotations?.["volume.beta.kubernetes.io/storage-class"] ??
-    pvc.spec?.storageClassName ?? "";
-}
+import { claimClass } from "../../machinery/volumes.ts";
+export { claimClass };
 
 function claimStorage(pvc: PersistentVolumeClaim): Quantity | undefined {
   const requested = parse((pvc.spec?.resources?.requests as Record<string, unknown> | undefined)?.storage);

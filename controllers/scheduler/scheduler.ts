@@ -18,9 +18,8 @@ import { ClusterSnapshot } from "./node_info.ts";
 import { schedulePod } from "./framework.ts";
 import type { Lister, ScheduleInputs } from "./interface.ts";
 import type { Node, Pod } from "./types.ts";
-import { claimClass } from "./plugins/volume_binding.ts";
+import { ANN_SELECTED_NODE, claimClass } from "../../machinery/volumes.ts";
 
-const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
 /** How long the scheduling loop runs before letting other work in. */
 const SLICE_MS = 10;
 

@@ -12,19 +12,19 @@ import type { PersistentVolume, PersistentVolumeClaim, StorageClass } from "../t
 
 export const ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
 export const ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller";
-export const ANN_SELECTED_NODE = "volume.kubernetes.io/selected-node";
+import { ANN_SELECTED_NODE } from "../../machinery/volumes.ts";
+export { ANN_SELECTED_NODE };
 export const ANN_DYNAMICALLY_PROVISIONED = "pv.kubernetes.io/provisioned-by";
 export const ANN_STORAGE_PROVISIONER = "volume.kubernetes.io/storage-provisioner";
 export const ANN_BETA_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner";
-export const ANN_BETA_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class";
+import { ANN_BETA_STORAGE_CLASS } from "../../machinery/volumes.ts";
+export { ANN_BETA_STORAGE_CLASS };
 export const ANN_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class";
 export const ANN_BETA_DEFAULT_CLASS = "storageclass.beta.kubernetes.io/is-default-class";
 export const NOT_SUPPORTED_PROVISIONER = "kubernetes.io/no-provisioner";
 
-/** The claim's class: the beta annotation wins over `spec.storageClassName`; "" for none. */
-export function claimClass(claim: PersistentVolumeClaim): string {
-  return claim.metadata?.annotations?.[ANN_BETA_STORAGE_CLASS] ?? claim.spec?.storageClassName ?? "";
-}
+import { claimClass } from "../../machinery/volumes.ts";
+export { claimClass };
 
 /** Whether the claim names a class at all (an explicit "" counts). */
 export function claimHasClass(claim: PersistentVolumeClaim): boolean {

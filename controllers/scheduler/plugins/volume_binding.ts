@@ -28,7 +28,6 @@ export const ERR_REASON_PV_NOT_EXIST =
 export const ERR_REASON_UNBOUND_IMMEDIATE_PVC = "pod has unbound immediate PersistentVolumeClaims";
 
 const ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed";
-const ANN_STORAGE_CLASS = "volume.beta.kubernetes.io/storage-class";
 const NO_PROVISIONER = "kubernetes.io/no-provisioner";
 const SKIP_STATUS = newStatus(Code.Skip, NAME);
 
@@ -39,10 +38,8 @@ export interface VolumeBindingState {
   claimsToBind: PersistentVolumeClaim[];
 }
 
-/** The class a claim asks for (the field, else the beta annotation). */
-export function claimClass(pvc: PersistentVolumeClaim): string {
-  return pvc.spec?.storageClassName ?? pvc.metadata?.annotations?.[ANN_STORAGE_CLASS] ?? "";
-}
+import { claimClass } from "../../../machinery/volumes.ts";
+export { claimClass };
 
 /**
  * Whether a claim is bound. Upstream requires the bind-completed annotation; a claim whose
