@@ -2,7 +2,9 @@
  * The embedded `Store` backend: one LMDB environment where the log is the truth.
  *
  * Sub-databases:
- * - `objects`: key → {value, createRevision, modRevision} (the newest state),
+ * - `objects`: key → {createRevision, modRevision} of the newest state, whose value is the object
+ *   of the log record at modRevision (one copy per write); the value is copied in only when
+ *   compaction is about to drop that record,
  * - `log`: revision → {type, key, object, prevObject, time} (every change not yet compacted); the
  *   previous object is kept by reference (the revision of its own log record) while that record is
  *   in the log, and copied in when compaction is about to drop it,
@@ -51,9 +53,16 @@ export interface LmdbStoreOptions {
   mapSize?: number;
 }
 
-/** An object as stored: value, createRevision, modRevision. */
+/** An object: value, createRevision, modRevision. */
 interface Entry {
   v: unknown;
+  c: number;
+  m: number;
+}
+
+/** A row of `objects`: without `v`, the value is `o.v` of the log record at `m`. */
+interface Stored {
+  v?: unknown;
   c: number;
   m: number;
 }
@@ -155,7 +164,7 @@ export class LmdbStore implements Store {
   /** Prefer {@linkcode openLmdbStore}, which also creates the directory. */
   constructor(options: LmdbStoreOptions) {
     this.#env = open({ path: options.path, compression: false, mapSize: options.mapSize ?? 64 * 2 ** 30 });
-    this.#objects = this.#env.openDB<Entry, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
+    this.#objects = this.#env.openDB<Stored, string>({ name: "objects", sharedStructuresKey: STRUCTURES });
     // The log is written once and read about once per record: LZ4 shrinks it by a third at no
     // measurable cost. (The objects table stays plain: it is read on every write, and
     // compressing it cost 10 % on a Deployment's rollout.) Records written plain still read.
@@ -249,7 +258,7 @@ export class LmdbStore implements Store {
   #apply(key: string, decide: (current: Entry | undefined) => Decision): TxnOutcome {
     try {
       if (this.#broken !== undefined) throw this.#broken;
-      const current = this.#objects.get(key);
+      const current = this.#entry(key);
       const decision = decide(current);
       if (decision.kind === "none") return { ok: true, kv: decision.result };
       const revision = this.#assigned + 1;
@@ -265,7 +274,7 @@ export class LmdbStore implements Store {
         rec = current
           ? { t: "MODIFIED", k: key, o: entry, ...this.#previous(current, revision), at }
           : { t: "ADDED", k: key, o: entry, at };
-        this.#objects.put(key, entry);
+        this.#objects.put(key, { c: entry.c, m: revision });
       }
       this.#log.put(revision, rec);
       this.#meta.put(META_REVISION, revision);
@@ -276,6 +285,19 @@ export class LmdbStore implements Store {
     } catch (error) {
       return { ok: false, error };
     }
+  }
+
+  /** The entry of `key` with its value (read from the log unless `objects` holds a copy). */
+  #entry(key: string): Entry | undefined {
+    const stored = this.#objects.get(key);
+    return stored && this.#resolve(key, stored);
+  }
+
+  #resolve(key: string, stored: Stored): Entry {
+    if (stored.v !== undefined) return stored as Entry;
+    const rec = this.#log.get(stored.m);
+    if (!rec || rec.k !== key) throw new Error(`Log entry ${stored.m} (the value of ${key}) is missing`);
+    return rec.o;
   }
 
   /** Announces flushed writes in revision order: one pass over the distinct watched prefixes. */
@@ -359,7 +381,7 @@ export class LmdbStore implements Store {
   get<T>(key: string): Promise<KeyValue<T> | undefined> {
     try {
       this.#checkOpen();
-      const entry = this.#objects.get(key);
+      const entry = this.#entry(key);
       return Promise.resolve(entry ? toKeyValue<T>(key, entry) : undefined);
     } catch (err) {
       return Promise.reject(err);
@@ -386,7 +408,7 @@ export class LmdbStore implements Store {
     options: GuaranteedUpdateOptions = {},
   ): Promise<KeyValue<T>> {
     this.#checkOpen();
-    let current = this.#objects.get(key);
+    let current = this.#entry(key);
     for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
       if (!current && !options.allowCreate) {
         throw new StorageError("KeyNotFound", `Key ${key} not found`, { key });
@@ -487,13 +509,13 @@ export class LmdbStore implements Store {
     let nextKey: string | undefined;
     let r = 0;
     /** Adds `key` if it existed at `revision`; false once the page is full. */
-    const take = (key: string, entry: Entry | undefined): boolean => {
+    const take = (key: string, entry: Stored | undefined): boolean => {
       if (!entry) return true;
       if (items.length >= limit) {
         nextKey = key;
         return false;
       }
-      items.push(toKeyValue<T>(key, entry));
+      items.push(toKeyValue<T>(key, this.#resolve(key, entry)));
       return true;
     };
     let full = false;
@@ -581,25 +603,30 @@ export class LmdbStore implements Store {
     // Then drop the entries in chunks, so that no single step blocks for long.
     for (let start = from; start <= floor && !this.#closed; start += COMPACTION_CHUNK) {
       const stop = Math.min(start + COMPACTION_CHUNK - 1, floor);
-      let last: Promise<unknown> = Promise.resolve();
-      this.#env.resetReadTxn();
-      for (let rev = start; rev <= stop; rev++) {
-        // A record above the floor that refers to this one gets a copy of the entry first.
-        const referrer = this.#refs.get(rev);
-        if (referrer !== undefined) {
-          if (referrer > floor) {
-            const rec = this.#log.get(referrer);
-            const held = this.#log.get(rev);
-            if (rec && held && rec.pm === rev) {
-              const { pm: _, ...rest } = rec;
-              this.#log.put(referrer, { ...rest, p: held.o });
+      // In a write transaction, so that what it reads of `objects` is what writes left there.
+      await this.#track(this.#env.transaction(() => {
+        for (let rev = start; rev <= stop; rev++) {
+          const held = this.#log.get(rev);
+          // A record above the floor that refers to this one gets a copy of the entry first.
+          const referrer = this.#refs.get(rev);
+          if (referrer !== undefined) {
+            if (referrer > floor) {
+              const rec = this.#log.get(referrer);
+              if (rec && held && rec.pm === rev) {
+                const { pm: _, ...rest } = rec;
+                this.#log.put(referrer, { ...rest, p: held.o });
+              }
             }
+            this.#refs.remove(rev);
           }
-          this.#refs.remove(rev);
+          // So does the object whose current value this record holds.
+          if (held && held.t !== "DELETED") {
+            const stored = this.#objects.get(held.k);
+            if (stored && stored.m === rev && stored.v === undefined) this.#objects.put(held.k, held.o);
+          }
+          this.#log.remove(rev);
         }
-        last = this.#log.remove(rev);
-      }
-      await this.#track(last);
+      }));
     }
   }
 

@@ -190,6 +190,44 @@ test("previous objects kept by reference survive compaction of the record they p
   }
 });
 
+test("current values held only by their log record are copied into objects before compaction drops it", async () => {
+  const path = await tempDir();
+  let store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+  try {
+    const a1 = await store.create("/r/a", { v: 1 });
+    const b1 = await store.create("/r/b", { v: 1 });
+    const b2 = await store.update("/r/b", { v: 2 }, b1.modRevision);
+    const c1 = await store.create("/r/c", { v: 1 });
+    await store.delete("/r/c");
+    // Every record up to here is dropped; a, b and the deleted c lose their log records.
+    await store.compact(store.currentRevision());
+    // A write racing the compaction is not overwritten by the copy.
+    const racing = store.update("/r/a", { v: 9 }, a1.modRevision);
+    const compacting = store.compact(store.currentRevision());
+    await Promise.all([racing, compacting]);
+    for (let pass = 0; pass < 2; pass++) {
+      assert.equal((await store.get("/r/a"))?.value, { v: 9 });
+      const b = await store.get("/r/b");
+      assert.equal([b?.value, b?.createRevision, b?.modRevision], [{ v: 2 }, b1.modRevision, b2.modRevision]);
+      assert.is(await store.get("/r/c"), undefined);
+      assert.equal((await store.list("/r/")).items.map((kv) => [kv.key, kv.value]), [
+        ["/r/a", { v: 9 }],
+        ["/r/b", { v: 2 }],
+      ]);
+      assert.ok(c1.modRevision > 0);
+      const a = await store.get("/r/a");
+      await store.update("/r/a", { v: 10 + pass }, a!.modRevision);
+      await store.update("/r/a", { v: 9 }, a!.modRevision + 1);
+      await store.compact(store.currentRevision());
+      await store.close();
+      store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+    }
+  } finally {
+    await store.close();
+    await Deno.remove(path, { recursive: true });
+  }
+});
+
 test("measurements (printed, not asserted)", async () => {
   await withStore({ compactionIntervalMs: 0 }, async (store) => {
     const n = 10_000;
