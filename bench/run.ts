@@ -11,6 +11,7 @@
 import { freePort, startServer } from "../conformance/harness.ts";
 
 import { startTestServer } from "../api/test_server.ts";
+import { V8_FLAGS } from "../cli/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const CONCURRENCY = 100;
@@ -83,7 +84,7 @@ console.log(
   const startOnce = async () => {
     const t0 = performance.now();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${ROOT}main.ts`, "up", "--data-dir", dataDir, "--port", String(port)],
+      args: ["run", "-A", ...V8_FLAGS, `${ROOT}main.ts`, "up", "--data-dir", dataDir, "--port", String(port)],
       stdout: "null",
       stderr: "piped",
     }).spawn();

@@ -7,6 +7,7 @@
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
+import { V8_FLAGS } from "../cli/v8_flags.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -18,7 +19,7 @@ const children: Deno.ChildProcess[] = [];
 
 function spawn(command: string, ...args: string[]): Deno.ChildProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}/main.ts`, command, "--kubeconfig", server.kubeconfig, ...args],
+    args: ["run", "-A", ...V8_FLAGS, `${ROOT}/main.ts`, command, "--kubeconfig", server.kubeconfig, ...args],
     cwd: ROOT,
     stdout: "null",
     stderr: "null",

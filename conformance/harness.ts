@@ -3,6 +3,8 @@
  * directory, and runs real kubectl against it with a fresh HOME.
  */
 
+import { V8_FLAGS } from "../cli/v8_flags.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 /** kubectl binaries: the dispatcher (picks 1.33 from /version) and a pinned 1.27. */
@@ -188,6 +190,7 @@ export async function startServer(
       args: [
         "run",
         "-A",
+        ...V8_FLAGS,
         `${ROOT}/main.ts`,
         options.command ?? "up",
         "--data-dir",
