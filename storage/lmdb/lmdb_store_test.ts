@@ -3,6 +3,7 @@ import * as assert from "uvu/assert";
 import { defineStoreSuite } from "../store_suite.ts";
 import { isStorageError, type Store, type WatchEvent } from "../store.ts";
 import { type LmdbStoreOptions, openLmdbStore } from "./lmdb_store.ts";
+import { open } from "lmdb";
 
 const tempDir = () => Deno.makeTempDir({ prefix: "kubedeno-lmdb-" });
 
@@ -222,6 +223,42 @@ test("current values held only by their log record are copied into objects befor
       await store.close();
       store = await openLmdbStore({ path, compactionIntervalMs: 0 });
     }
+  } finally {
+    await store.close();
+    await Deno.remove(path, { recursive: true });
+  }
+});
+
+test("a store whose log was written in msgpack keeps reading and writing it", async () => {
+  const path = await tempDir();
+  // The layout as written before the log moved to JSON: msgpack records, objects with values.
+  const env = open({ path, compression: false });
+  const structures = Symbol.for("structures");
+  const objects = env.openDB({ name: "objects", sharedStructuresKey: structures });
+  const log = env.openDB({ name: "log", sharedStructuresKey: structures, compression: true });
+  await objects.put("/r/a", { v: { x: 1 }, c: 1, m: 2 });
+  await log.put(1, { t: "ADDED", k: "/r/a", o: { v: { x: 0 }, c: 1, m: 1 }, at: Date.now() });
+  await log.put(2, { t: "MODIFIED", k: "/r/a", o: { v: { x: 1 }, c: 1, m: 2 }, pm: 1, at: Date.now() });
+  await env.openDB({ name: "refs" }).put(1, 2);
+  await env.openDB({ name: "meta" }).put("revision", 2);
+  await env.close();
+  let store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+  try {
+    for (let pass = 0; pass < 2; pass++) {
+      const a = await store.get("/r/a");
+      assert.equal(a?.value, { x: 1 + pass });
+      const events: WatchEvent[] = [];
+      store.watch("/r/", 0, { onEvent: (e) => events.push(e) }).stop();
+      assert.equal(
+        events.slice(0, 2).map((e) => [e.type, e.object.value, e.prevObject?.value]),
+        [["ADDED", { x: 0 }, undefined], ["MODIFIED", { x: 1 }, { x: 0 }]],
+      );
+      if (pass === 0) await store.update("/r/a", { x: 2 }, a!.modRevision);
+      await store.close();
+      store = await openLmdbStore({ path, compactionIntervalMs: 0 });
+    }
+    await store.compact(store.currentRevision());
+    assert.equal((await store.list("/r/")).items.map((kv) => kv.value), [{ x: 2 }]);
   } finally {
     await store.close();
     await Deno.remove(path, { recursive: true });
