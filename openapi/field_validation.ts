@@ -76,27 +76,46 @@ export function jsonFieldProblems(
       else break;
     }
   };
+  /** The next backslash at or after `i` (-1: none); moves only forward, so the scan stays linear. */
+  let backslash = text.indexOf("\\");
+  /** Moves past the string at `i`; true when it holds an escape. */
+  const skipString = (): boolean => {
+    let escaped = false;
+    i++;
+    while (true) {
+      const quote = text.indexOf('"', i);
+      if (quote < 0) {
+        i = text.length;
+        return escaped;
+      }
+      if (backslash >= 0 && backslash < quote) escaped = true;
+      // The quote ends the string unless an odd number of backslashes precede it.
+      let slashes = 0;
+      if (escaped) { for (let j = quote - 1; j >= i && text.charCodeAt(j) === 0x5c; j--) slashes++; }
+      i = quote + 1;
+      if (backslash >= 0 && backslash < i) backslash = text.indexOf("\\", i);
+      if (slashes % 2 === 0) return escaped;
+    }
+  };
   const string = (): string => {
     const start = i;
-    i++;
-    while (i < text.length) {
-      const c = text[i];
-      if (c === "\\") i += 2;
-      else if (c === '"') {
-        i++;
-        break;
-      } else i++;
-    }
-    return JSON.parse(text.slice(start, i));
+    return skipString() ? JSON.parse(text.slice(start, i)) : text.slice(start + 1, i - 1);
   };
   const value = (path: string, node: SchemaNode | undefined): void => {
     ws();
-    const c = text[i];
-    if (c === "{") object(path, node);
-    else if (c === "[") array(path, node);
-    else if (c === '"') string();
+    const c = text.charCodeAt(i);
+    if (c === 0x7b) object(path, node);
+    else if (c === 0x5b) array(path, node);
+    else if (c === 0x22) skipString();
     else {
-      while (i < text.length && !",}] \n\r\t".includes(text[i])) i++;
+      // A number, true, false or null: up to the next delimiter.
+      while (i < text.length) {
+        const d = text.charCodeAt(i);
+        if (d === 0x2c || d === 0x7d || d === 0x5d || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) {
+          break;
+        }
+        i++;
+      }
     }
   };
   const object = (path: string, node: SchemaNode | undefined): void => {
@@ -256,27 +275,45 @@ function base64ErrorAt(s: string): number {
   return -1;
 }
 
+/** The Go struct name of a definition reference: `io.k8s.api.core.v1.PodSpec` → `PodSpec`. */
+function structName(ref: string | undefined): string {
+  return ref ? ref.slice(ref.lastIndexOf(".") + 1) : "";
+}
+
+/** `json: cannot unmarshal …` for a value of the wrong JSON type. */
+function mismatch(
+  schemas: Schemas,
+  node: SchemaNode,
+  struct: string,
+  path: string[],
+  shown: string,
+): string {
+  return `json: cannot unmarshal ${shown} into Go struct field ${struct}.${path.join(".")} of type ${
+    goType(schemas, node)
+  }`;
+}
+
 /**
  * The first value of the wrong type below `root`, as the message upstream's decoding gives
- * (without the `<Kind> in version …` prefix), or undefined when every value fits.
+ * (without the `<Kind> in version …` prefix), or undefined when every value fits. Every write runs
+ * it, so the walk allocates nothing until it finds a problem: the path is a stack of keys, and the
+ * struct a definition reference whose name is taken only for the message.
  */
 export function typeProblem(obj: Json, root: SchemaNode | undefined, schemas: Schemas): string | undefined {
+  const path: string[] = [];
   const check = (
     value: unknown,
     node: SchemaNode | undefined,
-    struct: string,
-    path: string,
+    structRef: string | undefined,
   ): string | undefined => {
     if (value === null || value === undefined || !node) return undefined;
     const resolved = schemas.resolve(node);
     if (!resolved) return undefined;
-    const mismatch = (shown = jsonKind(value)) =>
-      `json: cannot unmarshal ${shown} into Go struct field ${struct}.${path} of type ${
-        goType(schemas, node)
-      }`;
     if (resolved.format === "quantity") {
       if (typeof value === "number") return undefined;
-      if (typeof value !== "string") return mismatch();
+      if (typeof value !== "string") {
+        return mismatch(schemas, node, structName(structRef), path, jsonKind(value));
+      }
       return QUANTITY.test(value.trim()) ? undefined : QUANTITY_ERROR;
     }
     if (resolved.intOrString) {
@@ -290,7 +327,9 @@ export function typeProblem(obj: Json, root: SchemaNode | undefined, schemas: Sc
     if (isFree(resolved) && resolved.type !== "object") return undefined;
     switch (resolved.type) {
       case "string":
-        if (typeof value !== "string") return mismatch();
+        if (typeof value !== "string") {
+          return mismatch(schemas, node, structName(structRef), path, jsonKind(value));
+        }
         if (resolved.format === "byte") {
           const at = base64ErrorAt(value);
           if (at >= 0) return `illegal base64 data at input byte ${at}`;
@@ -302,39 +341,54 @@ export function typeProblem(obj: Json, root: SchemaNode | undefined, schemas: Sc
         }
         return undefined;
       case "integer": {
-        if (typeof value !== "number") return mismatch();
+        if (typeof value !== "number") {
+          return mismatch(schemas, node, structName(structRef), path, jsonKind(value));
+        }
         const limit = resolved.format === "int32" ? 2 ** 31 : 2 ** 63;
-        if (!Number.isInteger(value) || value >= limit || value < -limit) return mismatch(`number ${value}`);
+        if (!Number.isInteger(value) || value >= limit || value < -limit) {
+          return mismatch(schemas, node, structName(structRef), path, `number ${value}`);
+        }
         return undefined;
       }
       case "number":
-        return typeof value === "number" ? undefined : mismatch();
+        return typeof value === "number"
+          ? undefined
+          : mismatch(schemas, node, structName(structRef), path, jsonKind(value));
       case "boolean":
-        return typeof value === "boolean" ? undefined : mismatch();
+        return typeof value === "boolean"
+          ? undefined
+          : mismatch(schemas, node, structName(structRef), path, jsonKind(value));
       case "array": {
-        if (!Array.isArray(value)) return mismatch();
+        if (!Array.isArray(value)) {
+          return mismatch(schemas, node, structName(structRef), path, jsonKind(value));
+        }
         for (const item of value) {
-          const problem = check(item, resolved.items, struct, path);
+          const problem = check(item, resolved.items, structRef);
           if (problem) return problem;
         }
         return undefined;
       }
       case "object": {
-        if (!isObject(value)) return mismatch();
+        if (!isObject(value)) return mismatch(schemas, node, structName(structRef), path, jsonKind(value));
         if (isFree(resolved)) return undefined;
-        const name = node.ref ? node.ref.split(".").pop()! : struct;
-        for (const [key, v] of Object.entries(value)) {
-          let child: SchemaNode | undefined;
-          let childStruct = name;
-          let childPath = join(path, key);
-          if (resolved.properties?.[key]) child = resolved.properties[key];
-          else if (resolved.additionalProperties && resolved.additionalProperties !== true) {
-            child = resolved.additionalProperties;
-            childStruct = struct;
-            childPath = path;
-          } else continue;
-          const problem = check(v, child, childStruct, childPath);
-          if (problem) return problem;
+        const ref = node.ref ?? structRef;
+        const properties = resolved.properties;
+        const values = resolved.additionalProperties && resolved.additionalProperties !== true
+          ? resolved.additionalProperties
+          : undefined;
+        for (const key in value) {
+          const property = properties?.[key];
+          if (property) {
+            // A property: the path grows and the enclosing struct is this object's.
+            path.push(key);
+            const problem = check(value[key], property, ref);
+            path.pop();
+            if (problem) return problem;
+          } else if (values) {
+            // A map's value: reported at the map's own path, in the map's struct.
+            const problem = check(value[key], values, structRef);
+            if (problem) return problem;
+          }
         }
         return undefined;
       }
@@ -343,11 +397,12 @@ export function typeProblem(obj: Json, root: SchemaNode | undefined, schemas: Sc
   };
   const resolved = schemas.resolve(root);
   if (!resolved?.properties) return undefined;
-  const name = root?.ref?.split(".").pop() ?? "";
-  for (const [key, v] of Object.entries(obj)) {
+  for (const key in obj) {
     const child = resolved.properties[key];
     if (!child) continue;
-    const problem = check(v, child, name, key);
+    path.push(key);
+    const problem = check(obj[key], child, root?.ref);
+    path.pop();
     if (problem) return problem;
   }
   return undefined;

@@ -32,6 +32,17 @@ test("JSON bodies: unknown and duplicate fields in document order, an unknown du
   ]);
 });
 
+test("JSON bodies: escapes in keys and values are read as JSON reads them", () => {
+  // "na\u006de" is "name"; quotes and backslashes inside values do not end them early.
+  const text = String.raw`{"metadata": {"name": "a\"b\\", "na\u006de": "c", "labels": {"k\"": "v\\\""}},
+    "spec": {"replicas": 1, "paus\u0065d": true, "unknown\"x": "\\"}}`;
+  assert.equal(JSON.parse(text).metadata.labels, { 'k"': 'v\\"' });
+  assert.equal(jsonFieldProblems(text, deployment, schemas), [
+    'duplicate field "metadata.name"',
+    'unknown field "spec.unknown\\"x"',
+  ]);
+});
+
 test("maps take any key; free-form fields take anything", () => {
   const cm = `{"metadata": {"name": "x", "annotations": {"anything": "goes"}}, "data": {"k": "v"}}`;
   assert.equal(jsonFieldProblems(cm, schemas.refForKind("", "v1", "ConfigMap"), schemas), []);
