@@ -256,13 +256,18 @@ export class ResourceClient<T extends KubeObject = KubeObject> {
       while (true) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffered += value;
+        buffered = buffered ? buffered + value : value;
+        // Every complete line of the chunk, then keep the partial one.
+        let start = 0;
         let nl: number;
-        while ((nl = buffered.indexOf("\n")) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) yield JSON.parse(line) as WatchEvent<T>;
+        while ((nl = buffered.indexOf("\n", start)) >= 0) {
+          if (nl > start) {
+            const line = buffered.slice(start, nl);
+            if (line.trim()) yield JSON.parse(line) as WatchEvent<T>;
+          }
+          start = nl + 1;
         }
+        buffered = start < buffered.length ? buffered.slice(start) : "";
       }
       const rest = buffered.trim();
       if (rest) yield JSON.parse(rest) as WatchEvent<T>;
