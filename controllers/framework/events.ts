@@ -3,7 +3,10 @@
  * message); the same event again within the aggregation window bumps `count` and
  * `lastTimestamp` instead of making a new one. More than `similarLimit` events of one object and
  * reason with different messages inside the window are combined into one whose message starts
- * "(combined from similar events): ". Writing is fire-and-forget, in order, off the caller's path.
+ * "(combined from similar events): ". As upstream's spam filter does, each source may write 25
+ * events (new or bumped) about one object, then one more every five minutes; the rest are
+ * dropped, their counts carried by the next write that goes through. Writing is
+ * fire-and-forget, in order, off the caller's path.
  */
 
 import type { Client, ResourceClient } from "../../machinery/client.ts";
@@ -26,12 +29,22 @@ interface Recorded {
 const WINDOW_MS = 10 * 60_000;
 const CACHE_SIZE = 4096;
 const COMBINED = "(combined from similar events): ";
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 300_000;
 
 export interface EventSinkOptions {
   /** How many events with different messages for one object and reason before combining. */
   similarLimit?: number;
   /** Most events kept in flight; beyond it new events are dropped, as upstream's broadcaster does. */
   maxQueued?: number;
+  /** The clock (milliseconds), for tests. */
+  now?: () => number;
+}
+
+/** A token bucket per source and object: SPAM_BURST tokens, one more every SPAM_REFILL_MS. */
+interface SpamRecord {
+  tokens: number;
+  at: number;
 }
 
 /** Writes events for every recorder made from it. */
@@ -39,6 +52,7 @@ export class EventSink {
   readonly #events: ResourceClient;
   readonly #recorded = new Map<string, Recorded>();
   readonly #similar = new Map<string, { messages: Set<string>; since: number }>();
+  readonly #spam = new Map<string, SpamRecord>();
   readonly #queue: Array<() => Promise<void>> = [];
   readonly #options: Required<EventSinkOptions>;
   #draining = false;
@@ -46,7 +60,7 @@ export class EventSink {
 
   constructor(client: Client, options: EventSinkOptions = {}) {
     this.#events = client.resource("", "events");
-    this.#options = { similarLimit: 10, maxQueued: 1000, ...options };
+    this.#options = { similarLimit: 10, maxQueued: 1000, now: Date.now, ...options };
   }
 
   /** A recorder reporting as `component` (e.g. `replicaset-controller`, `default-scheduler`). */
@@ -72,8 +86,11 @@ export class EventSink {
   ): void {
     const meta = object.metadata ?? {};
     const namespace = meta.namespace || "default";
-    const now = Date.now();
-    const objectKey = `${object.kind}/${namespace}/${meta.name}/${meta.uid}/${component}/${type}/${reason}`;
+    const now = this.#options.now();
+    const spamKey = `${component}/${
+      host ?? ""
+    }/${object.kind}/${namespace}/${meta.name}/${meta.uid}/${object.apiVersion}`;
+    const objectKey = `${spamKey}/${type}/${reason}`;
     const similar = this.#similar.get(objectKey);
     if (!similar || now - similar.since > WINDOW_MS) {
       this.#similar.set(objectKey, { messages: new Set([message]), since: now });
@@ -89,13 +106,16 @@ export class EventSink {
       this.#recorded.delete(key);
       this.#recorded.set(key, seen);
       const count = seen.count;
-      this.#enqueue(() => this.#bump(seen, count, now, message));
+      if (this.#allowed(spamKey, now)) this.#enqueue(() => this.#bump(seen, count, now, message));
       return;
     }
+    if (!this.#allowed(spamKey, now)) return;
     const name = `${meta.name}.${eventSuffix(now)}`;
     const record: Recorded = { namespace, name, count: 1, last: now };
     this.#recorded.set(key, record);
-    if (this.#recorded.size > CACHE_SIZE || this.#similar.size > CACHE_SIZE) this.#prune(now);
+    if (this.#recorded.size > CACHE_SIZE || this.#similar.size > CACHE_SIZE || this.#spam.size > CACHE_SIZE) {
+      this.#prune(now);
+    }
     const event: KubeObject = {
       apiVersion: "v1",
       kind: "Event",
@@ -129,6 +149,21 @@ export class EventSink {
     });
   }
 
+  /** Takes a token from the source and object's bucket, if it has one. */
+  #allowed(spamKey: string, now: number): boolean {
+    let bucket = this.#spam.get(spamKey);
+    if (!bucket) bucket = { tokens: SPAM_BURST, at: now };
+    else {
+      bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + (now - bucket.at) / SPAM_REFILL_MS);
+      bucket.at = now;
+      this.#spam.delete(spamKey);
+    }
+    this.#spam.set(spamKey, bucket); // most recently used last, for the pruning
+    if (bucket.tokens < 1) return false;
+    bucket.tokens--;
+    return true;
+  }
+
   async #bump(record: Recorded, count: number, now: number, message: string): Promise<void> {
     const patch = { count, lastTimestamp: rfc3339(now), message };
     try {
@@ -145,7 +180,9 @@ export class EventSink {
   #prune(now: number): void {
     for (const [k, r] of this.#recorded) if (now - r.last >= WINDOW_MS) this.#recorded.delete(k);
     for (const [k, s] of this.#similar) if (now - s.since >= WINDOW_MS) this.#similar.delete(k);
-    for (const map of [this.#recorded, this.#similar] as Map<string, unknown>[]) {
+    // A bucket that has refilled is as good as a new one.
+    for (const [k, b] of this.#spam) if (now - b.at >= SPAM_BURST * SPAM_REFILL_MS) this.#spam.delete(k);
+    for (const map of [this.#recorded, this.#similar, this.#spam] as Map<string, unknown>[]) {
       for (const k of map.keys()) {
         if (map.size <= (CACHE_SIZE * 3) / 4) break;
         map.delete(k);
