@@ -264,7 +264,7 @@ export class LmdbStore implements Store {
   #apply(key: string, decide: (current: Entry | undefined) => Decision): TxnOutcome {
     try {
       if (this.#broken !== undefined) throw this.#broken;
-      const current = this.#entry(key);
+      const current = this.#lazyEntry(key);
       const decision = decide(current);
       if (decision.kind === "none") return { ok: true, kv: decision.result };
       const revision = this.#assigned + 1;
@@ -291,6 +291,32 @@ export class LmdbStore implements Store {
     } catch (error) {
       return { ok: false, error };
     }
+  }
+
+  /**
+   * The entry of `key` inside a write transaction, its value read from the log only if asked
+   * for: most writes check the revision alone, and reading the value costs a decompression and a
+   * parse.
+   */
+  #lazyEntry(key: string): Entry | undefined {
+    const stored = this.#objects.get(key);
+    if (!stored || stored.v !== undefined) return stored as Entry | undefined;
+    let value: unknown;
+    let read = false;
+    const resolve = () => {
+      if (!read) {
+        value = this.#resolve(key, stored).v;
+        read = true;
+      }
+      return value;
+    };
+    return {
+      c: stored.c,
+      m: stored.m,
+      get v() {
+        return resolve();
+      },
+    };
   }
 
   /** The entry of `key` with its value (read from the log unless `objects` holds a copy). */
