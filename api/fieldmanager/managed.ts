@@ -83,10 +83,28 @@ function optionalString(e: Record<string, unknown>, key: string, i: number): str
 
 /** `2024-01-02T03:04:05Z`, the way a metav1.Time is written, or an error for a bad time. */
 export function normalizeTime(t: string | number | Date): string {
+  if (typeof t === "string") {
+    // Entries' times repeat (one per second at most), and each write decodes them all.
+    const known = normalizedTimes.get(t);
+    if (known !== undefined) return known;
+  }
   const ms = t instanceof Date ? t.getTime() : typeof t === "number" ? t : Date.parse(t);
   if (!Number.isFinite(ms)) throw new ManagedFieldsError(`invalid time ${JSON.stringify(t)}`);
-  return new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+  const second = Math.floor(ms / 1000);
+  if (second === lastSecond.second) return lastSecond.text;
+  const normal = new Date(ms).toISOString().replace(/\.\d+Z$/, "Z");
+  if (typeof t === "string") {
+    if (normalizedTimes.size >= 1024) normalizedTimes.clear();
+    normalizedTimes.set(t, normal);
+  }
+  lastSecond.second = second;
+  lastSecond.text = normal;
+  return normal;
 }
+
+/** The second most recently written, as every write of that second stamps it. */
+const lastSecond = { second: NaN, text: "" };
+const normalizedTimes = new Map<string, string>();
 
 /** Decodes a managedFields list; throws ManagedFieldsError for a malformed one. */
 export function decodeManagedFields(list: unknown): Managed {

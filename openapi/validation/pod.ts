@@ -6,7 +6,7 @@
 import { field, type FieldError } from "../../machinery/status.ts";
 import { isDNS1123Label } from "../../machinery/validation.ts";
 import { parseQuantity } from "../../machinery/quantity.ts";
-import { clone } from "../../machinery/object_meta.ts";
+import { clone, jsonEqual } from "../../machinery/object_meta.ts";
 import { ianaServiceNameProblems, isInt, isObject, list, type Obj, obj, sortKeys } from "./util.ts";
 
 const RESTART_POLICIES = ["Always", "OnFailure", "Never"];
@@ -235,6 +235,8 @@ export function validatePodSpec(spec: unknown, path: string, options: PodSpecOpt
 
 /** Fields of a pod that an update may change (upstream's list), with the rest compared. */
 export function validatePodUpdate(pod: Obj, old: Obj): FieldError[] {
+  // Most updates (status, metadata) leave the spec as it was.
+  if (jsonEqual(pod.spec, old.spec)) return [];
   const spec = clone(obj(pod.spec));
   const oldSpec = obj(old.spec);
   // Take over what may change from the new spec into a copy of the old one, then compare.
