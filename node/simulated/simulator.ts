@@ -9,13 +9,14 @@
  */
 
 import type { Client, ResourceClient } from "../../machinery/client.ts";
-import { type KubeObject, rfc3339, rfc3339Micro } from "../../machinery/object_meta.ts";
+import { type KubeObject, rfc3339 } from "../../machinery/object_meta.ts";
 import { isStatusError } from "../../machinery/status.ts";
 import { Informer } from "../../controllers/framework/informer.ts";
 import type { InformerFactory } from "../../controllers/framework/informers.ts";
 import { type EventRecorder, EventSink } from "../../controllers/framework/events.ts";
 import { Controller } from "../../controllers/framework/controller.ts";
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
+import { NodeLease } from "../lease.ts";
 import { DEFAULT_STAGES, type Stage, stageFor, statusFor } from "./stages.ts";
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
@@ -66,7 +67,7 @@ interface SimNode {
   hostIP: string;
   podPrefix: string;
   nextPodIP: number;
-  lease?: Obj;
+  lease?: NodeLease;
   stopped: boolean;
 }
 
@@ -284,53 +285,8 @@ export class NodeSimulator {
 
   async #renewLease(n: SimNode): Promise<void> {
     if (this.#stopping) return;
-    const now = rfc3339Micro();
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        if (!n.lease) {
-          try {
-            n.lease = await this.#leases.get("kube-node-lease", n.name);
-          } catch (err) {
-            if (!isStatusError(err, "NotFound")) throw err;
-            n.lease = await this.#leases.create("kube-node-lease", {
-              metadata: {
-                name: n.name,
-                namespace: "kube-node-lease",
-                ownerReferences: await this.#nodeOwnerRef(n),
-              },
-              spec: {
-                holderIdentity: n.name,
-                leaseDurationSeconds: this.#options.leaseDurationSeconds,
-                renewTime: now,
-              },
-            });
-            return;
-          }
-        }
-        n.lease = await this.#leases.update("kube-node-lease", {
-          ...n.lease,
-          spec: {
-            ...n.lease.spec,
-            holderIdentity: n.name,
-            leaseDurationSeconds: this.#options.leaseDurationSeconds,
-            renewTime: now,
-          },
-        });
-        return;
-      } catch (err) {
-        n.lease = undefined;
-        if (!isStatusError(err, "Conflict") && !isStatusError(err, "NotFound")) throw err;
-      }
-    }
-  }
-
-  async #nodeOwnerRef(n: SimNode) {
-    try {
-      const node = await this.#nodesApi.get("", n.name);
-      return [{ apiVersion: "v1", kind: "Node", name: n.name, uid: node.metadata!.uid! }];
-    } catch {
-      return undefined;
-    }
+    n.lease ??= new NodeLease(this.#leases, this.#nodesApi, n.name, this.#options.leaseDurationSeconds);
+    await n.lease.renew();
   }
 
   #podIP(n: SimNode, key: string): string {
