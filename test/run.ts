@@ -7,6 +7,8 @@
  * `conformance/` always run one at a time, after the others.
  */
 
+import { ensureHostPackages } from "../node/host_setup.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SKIP_DIRS = new Set(["node_modules", ".git", ".kubedeno", "bench"]);
 const FILE_TIMEOUT_MS = Number(Deno.env.get("KUBEDENO_TEST_TIMEOUT_MS") ?? 10 * 60_000);
@@ -66,7 +68,9 @@ async function runFile(file: string): Promise<FileResult> {
   const counts = parseUvu(output);
   if (!counts) {
     // A file that says it skips (a missing host feature) and exits cleanly ran nothing.
-    if (code === 0 && /^skipping\b/m.test(output)) return { file, passed: 0, failed: 0, skipped: 1, ms, output };
+    if (code === 0 && /^skipping\b/m.test(output)) {
+      return { file, passed: 0, failed: 0, skipped: 1, ms, output };
+    }
     return { file, passed: 0, failed: 1, skipped: 0, ms, output };
   }
   let failed = counts.total - counts.passed - counts.skipped;
@@ -86,6 +90,10 @@ async function runPool(files: string[], jobs: number, report: (r: FileResult) =>
   await Promise.all(Array.from({ length: Math.max(1, jobs) }, worker));
 }
 
+// What the tests need from Debian (busybox-static for the node's busybox image), where this
+// process may install it; tests that need it and still lack it say so and skip.
+for (const missing of await ensureHostPackages()) console.error(`test/run: missing ${missing}`);
+
 const filters = Deno.args;
 const all = (await findTests(ROOT, [])).sort()
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
@@ -98,7 +106,9 @@ const report = (r: FileResult) => {
   results.push(r);
   const mark = r.failed ? "FAIL" : "ok  ";
   const skipped = r.skipped ? `, ${r.skipped} skipped` : "";
-  console.log(`${mark} ${r.file} — ${r.passed} passed, ${r.failed} failed${skipped} (${(r.ms / 1000).toFixed(1)} s)`);
+  console.log(
+    `${mark} ${r.file} — ${r.passed} passed, ${r.failed} failed${skipped} (${(r.ms / 1000).toFixed(1)} s)`,
+  );
   if (r.failed) console.log(r.output.replace(/^/gm, "    | "));
 };
 

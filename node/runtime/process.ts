@@ -1,0 +1,155 @@
+/**
+ * The `process` runtime: each container is a supervised host process in its own session (so a
+ * signal reaches everything it started), running in its own directory under the pod's, with the
+ * environment the agent gives it. Commands resolve in the image's directories first, then on the
+ * host. stdout and stderr go to the container's log file in the CRI format kubelet writes
+ * (`<RFC3339Nano> stdout|stderr F|P <text>`), which the log endpoint reads back.
+ */
+
+import type { ContainerExit, ContainerRequest, PodRuntime, RunningContainer } from "./runtime.ts";
+import { StartError } from "./runtime.ts";
+
+/** Where a command without a slash, or a standard absolute path like /bin/sh, resolves. */
+export async function resolveCommand(
+  command: string,
+  imageBin: string[],
+  imageDirs: string[],
+): Promise<string | undefined> {
+  const isFile = async (p: string) => {
+    try {
+      return (await Deno.stat(p)).isFile;
+    } catch {
+      return false;
+    }
+  };
+  const standard = imageDirs;
+  if (command.includes("/")) {
+    // An absolute path in one of the image's PATH directories is the image's command of that name.
+    const slash = command.lastIndexOf("/");
+    if (command.startsWith("/") && standard.includes(command.slice(0, slash))) {
+      for (const dir of imageBin) {
+        const candidate = `${dir}/${command.slice(slash + 1)}`;
+        if (await isFile(candidate)) return candidate;
+      }
+    }
+    return command;
+  }
+  for (const dir of [...imageBin, ...standard]) {
+    const candidate = `${dir}/${command}`;
+    if (await isFile(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+/** The time as CRI logs stamp it: RFC 3339 with nanoseconds. */
+function criTime(d = new Date()): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000000Z");
+}
+
+/** Copies a stream into the log file as CRI lines, a partial line flushed at the end. */
+async function copyLines(
+  stream: ReadableStream<Uint8Array>,
+  tag: "stdout" | "stderr",
+  write: (line: string) => Promise<void>,
+): Promise<void> {
+  let pending = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    pending += text;
+    let nl: number;
+    let start = 0;
+    let out = "";
+    while ((nl = pending.indexOf("\n", start)) >= 0) {
+      out += `${criTime()} ${tag} F ${pending.slice(start, nl)}\n`;
+      start = nl + 1;
+    }
+    pending = pending.slice(start);
+    if (out) await write(out);
+  }
+  if (pending) await write(`${criTime()} ${tag} F ${pending}\n`);
+}
+
+const SETSID = "/usr/bin/setsid";
+
+export class ProcessRuntime implements PodRuntime {
+  readonly name = "process";
+  readonly version = "0.1.0";
+  #serial = 0;
+  #hasSetsid?: boolean;
+
+  async start(request: ContainerRequest): Promise<RunningContainer> {
+    const { image } = request;
+    const argv = request.command?.length
+      ? [...request.command, ...(request.args ?? [])]
+      : request.args?.length
+      ? [...image.entrypoint, ...request.args]
+      : [...image.entrypoint, ...image.cmd];
+    if (argv.length === 0) throw new StartError("no command specified");
+    const program = await resolveCommand(argv[0], image.bin, image.dirs);
+    if (!program) {
+      throw new StartError(
+        `failed to create containerd task: failed to create shim task: OCI runtime create failed: exec: "${
+          argv[0]
+        }": executable file not found in $PATH`,
+      );
+    }
+    const cwd = `${request.podDir}/${request.name}`;
+    await Deno.mkdir(cwd, { recursive: true });
+    const logDir = request.logPath.slice(0, request.logPath.lastIndexOf("/"));
+    await Deno.mkdir(logDir, { recursive: true });
+    const log = await Deno.open(request.logPath, { create: true, append: true });
+    const encoder = new TextEncoder();
+    let writing = Promise.resolve();
+    const write = (text: string) =>
+      writing = writing.then(async () => void await log.write(encoder.encode(text)));
+    this.#hasSetsid ??= await Deno.stat(SETSID).then(() => true, () => false);
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(this.#hasSetsid ? SETSID : program, {
+        args: this.#hasSetsid ? [program, ...argv.slice(1)] : argv.slice(1),
+        cwd,
+        env: { HOME: cwd, ...request.env },
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+    } catch (err) {
+      log.close();
+      throw new StartError(`failed to start ${argv[0]}: ${(err as Error).message}`);
+    }
+    const startedAt = new Date();
+    const copying = Promise.all([
+      copyLines(child.stdout, "stdout", write),
+      copyLines(child.stderr, "stderr", write),
+    ]);
+    const pid = child.pid;
+    const exited: Promise<ContainerExit> = (async () => {
+      const status = await child.status;
+      await copying.catch(() => {});
+      await writing.catch(() => {});
+      log.close();
+      return {
+        exitCode: status.code,
+        signal: status.signal ?? undefined,
+        finishedAt: new Date(),
+      };
+    })();
+    const id = `${Date.now().toString(16)}${(this.#serial++).toString(16).padStart(4, "0")}${
+      pid.toString(16)
+    }`;
+    return {
+      containerID: `process://${id}`,
+      pid,
+      startedAt,
+      exited,
+      kill: (signal) => {
+        try {
+          // The session leader's pid is the group's id: signal the whole group.
+          Deno.kill(this.#hasSetsid ? -pid : pid, signal);
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * The pod runtime interface the node agent drives: start a container of a pod, learn when it
+ * exits, signal it. `process` (node/runtime/process.ts) is the first implementation.
+ */
+
+import type { ResolvedImage } from "./images.ts";
+
+/** What the agent asks a runtime to start. */
+export interface ContainerRequest {
+  /** `<namespace>_<pod>_<uid>`: the pod's directory name under the node's root. */
+  podDir: string;
+  name: string;
+  image: ResolvedImage;
+  command?: string[];
+  args?: string[];
+  /** The container's environment (PATH and HOSTNAME included). */
+  env: Record<string, string>;
+  /** Where stdout and stderr go, in the CRI log format (one file per start). */
+  logPath: string;
+}
+
+export interface ContainerExit {
+  exitCode: number;
+  /** The signal that ended it, if one did. */
+  signal?: string;
+  finishedAt: Date;
+}
+
+export interface RunningContainer {
+  /** `<runtime>://<id>`, as containerStatuses show it. */
+  containerID: string;
+  pid: number;
+  startedAt: Date;
+  exited: Promise<ContainerExit>;
+  /** Signals the container's whole process group. */
+  kill(signal: Deno.Signal): void;
+}
+
+/** A container that could not start: reported as terminated with this reason and message. */
+export class StartError extends Error {
+  constructor(message: string, readonly reason = "StartError", readonly exitCode = 128) {
+    super(message);
+  }
+}
+
+export interface PodRuntime {
+  /** `process`, `containerd`, … (the nodeInfo's containerRuntimeVersion starts with it). */
+  readonly name: string;
+  readonly version: string;
+  start(request: ContainerRequest): Promise<RunningContainer>;
+}
