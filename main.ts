@@ -31,8 +31,27 @@ async function runAgainstCluster(flags: ServerFlags): Promise<void> {
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  if (command === "node") {
+    const { runNodes } = await import("./cli/node.ts");
+    const server = new URL(client.config.server);
+    const [agent] = await runNodes(client, flags, 1, {
+      host: server.hostname,
+      port: Number(server.port || 443),
+    });
+    console.error(`kubedeno: node ${agent.name} registered; its endpoints listen on port ${agent.port}`);
+    // Its pods' processes end with it (no orphans).
+    const stopAgent = () => agent.stop().catch(() => {});
+    Deno.addSignalListener("SIGINT", stopAgent);
+    Deno.addSignalListener("SIGTERM", stopAgent);
+    return;
+  }
   if (command === "simulate") {
-    const sim = await runSimulatedNodes(client, flags.nodes, flags.start, flags.nodeMonitorGracePeriodMs);
+    const sim = await runSimulatedNodes(
+      client,
+      flags.nodes ?? 3,
+      flags.start,
+      flags.nodeMonitorGracePeriodMs,
+    );
     console.error(`kubedeno: ${sim.nodeNames.length} simulated nodes registered`);
   } else {
     await runComponents(
@@ -67,6 +86,7 @@ switch (command) {
   case "controllers":
   case "scheduler":
   case "simulate":
+  case "node":
     await runAgainstCluster(flags);
     break;
   case "help":

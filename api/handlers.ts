@@ -3,6 +3,7 @@
  * the answer. Routing has already split the path (`ResourceRequestInfo`).
  */
 
+import { handlePodLog } from "./pod_log.ts";
 import { badRequest, methodNotSupported, notFound, StatusError } from "../machinery/status.ts";
 import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
 import type { ResourceRequestInfo } from "./request_info.ts";
@@ -123,7 +124,7 @@ export async function handleResource(
     const sub = ri.subresources.find((s) => s.name === subresource);
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
-    if (!["status", "finalize", "scale", "binding", "eviction"].includes(subresource)) {
+    if (!["status", "finalize", "scale", "binding", "eviction", "log"].includes(subresource)) {
       throw new StatusError(
         404,
         "NotFound",
@@ -151,6 +152,9 @@ export async function handleResource(
   }
 
   if (subresource === "scale") return await handleScale(req, url, store, ns, info.name, verb);
+  if (subresource === "log" && ri.group === "" && ri.resource === "pods") {
+    return await handlePodLog(url, ctx.registry, ns, info.name, ctx.token ?? "");
+  }
   if (subresource === "binding" || subresource === "eviction") {
     return await handlePodAction(req, url, ctx.registry, store, ns, info.name, subresource);
   }

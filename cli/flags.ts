@@ -8,9 +8,19 @@ export interface ServerFlags {
   simulatedNodes: number;
   /** `controllers`, `scheduler`, `simulate`: the kubeconfig of the cluster to work on. */
   kubeconfig?: string;
-  /** `simulate`: how many nodes; `--start`: the first node index. */
-  nodes: number;
+  /**
+   * `simulate`: how many simulated nodes (default 3); `up`: how many real nodes (default 1, or 0
+   * with --simulated-nodes). Undefined when not given.
+   */
+  nodes?: number;
   start: number;
+  /** `node`: the Node's name (default: the host name) and where its pods live. */
+  nodeName?: string;
+  rootDir?: string;
+  /** `node`: the port of the node's own server (default 10250). */
+  nodePort?: number;
+  /** `node`, `up`: more image catalog entries (JSON). */
+  imageCatalog?: string;
   /** How long a node's Lease may go unrenewed before it is NotReady (ms). */
   nodeMonitorGracePeriodMs: number;
   /** Run without leader election (one copy only). */
@@ -23,12 +33,13 @@ export interface ServerFlags {
 export const USAGE = `Usage: kubedeno <command> [flags]
 
 Commands:
-  up          the whole cluster in one process: API server, controllers, scheduler
-              (and --simulated-nodes N simulated nodes)
+  up          the whole cluster in one process: API server, controllers, scheduler and
+              one real node (--nodes N for N; --simulated-nodes N simulated ones instead)
   apiserver   the API server alone
   controllers the controllers, against --kubeconfig
   scheduler   the scheduler, against --kubeconfig
   simulate    --nodes N simulated nodes, against --kubeconfig
+  node        a real node that runs pods, joining the cluster of --kubeconfig
 
 Flags:
   --data-dir DIR                  where data, certificates and the kubeconfig live (default ./.kubedeno)
@@ -36,7 +47,13 @@ Flags:
   --bind ADDR                     address to listen on (default 127.0.0.1)
   --simulated-nodes N             up: run N simulated nodes (default 0)
   --kubeconfig FILE               controllers, scheduler, simulate: the cluster to work on
-  --nodes N                       simulate: how many nodes (default 3)
+  --nodes N                       up: real nodes (default 1; 0 with --simulated-nodes);
+                                  simulate: simulated nodes (default 3)
+  --name NAME                     node: the Node's name (default: the host name)
+  --root-dir DIR                  node: where pods, logs and image links live
+                                  (default <data-dir>/nodes/<name>)
+  --node-port N                   node: the port of its log/exec endpoints (default 10250)
+  --image-catalog FILE            node, up: more image catalog entries (JSON, see README)
   --start N                       simulate: index of the first node (default 0)
   --node-monitor-grace-period D   how long before a silent node is NotReady (default 40s)
   --leader-elect=false            controllers, scheduler: act without a leader Lease
@@ -74,7 +91,6 @@ export function parseFlags(args: string[]): ServerFlags {
     port: 6443,
     bind: "127.0.0.1",
     simulatedNodes: 0,
-    nodes: 3,
     start: 0,
     nodeMonitorGracePeriodMs: 40_000,
     leaderElect: true,
@@ -118,6 +134,18 @@ export function parseFlags(args: string[]): ServerFlags {
         break;
       case "--start":
         flags.start = count(name, value());
+        break;
+      case "--name":
+        flags.nodeName = value();
+        break;
+      case "--root-dir":
+        flags.rootDir = value();
+        break;
+      case "--node-port":
+        flags.nodePort = count(name, value(), 65535);
+        break;
+      case "--image-catalog":
+        flags.imageCatalog = value();
         break;
       case "--node-monitor-grace-period":
         flags.nodeMonitorGracePeriodMs = parseDuration(value());

@@ -278,6 +278,37 @@ async function createServing(
 }
 
 /**
+ * A self-signed serving pair, as kubelet makes for itself when it has no certificate from the
+ * cluster (`CN=<node>@<unix time>`); the API server does not verify kubelet serving certificates
+ * by default.
+ */
+export async function selfSignedServing(
+  node: string,
+  sans: string[],
+  now = new Date(),
+): Promise<{ certPem: string; keyPem: string }> {
+  const keys = await generateKeyPair();
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: newSerial(),
+    name: `CN=${node}@${Math.floor(now.getTime() / 1000)}`,
+    notBefore: new Date(now.getTime() - BACKDATE_MS),
+    notAfter: new Date(now.getTime() + SERVING_LIFETIME_DAYS * DAY_MS),
+    signingAlgorithm: SIGNING_ALGORITHM,
+    keys,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+      new x509.SubjectAlternativeNameExtension(sans.map(toGeneralName)),
+    ],
+  });
+  return { certPem: certToPem(cert), keyPem: await privateKeyToPem(keys.privateKey) };
+}
+
+/**
  * Whether a serving certificate must be replaced: unreadable, issued by another CA, expiring within
  * 30 days, or missing one of `sans`.
  */

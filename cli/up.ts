@@ -17,6 +17,7 @@ import { parseIPv4 } from "../api/registry/allocators/ip_allocator.ts";
 import type { ServerFlags } from "./flags.ts";
 import { Client } from "../machinery/client.ts";
 import { runComponents, runSimulatedNodes } from "./components.ts";
+import { runNodes } from "./node.ts";
 
 /** The namespaces every cluster starts with. */
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -266,6 +267,13 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
         volumesDir: `${flags.dataDir}/volumes`,
       },
     );
+    const realNodes = flags.nodes ?? (flags.simulatedNodes > 0 ? 0 : 1);
+    if (realNodes > 0) {
+      const agents = await runNodes(client, flags, realNodes, { host: endpointAddress(host), port });
+      stopSimulator.push(async () => {
+        await Promise.all(agents.map((a) => a.stop()));
+      });
+    }
     if (flags.simulatedNodes > 0) {
       const sim = await runSimulatedNodes(
         client,

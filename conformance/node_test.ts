@@ -1,0 +1,257 @@
+/**
+ * A real node, driven by real kubectl against `kubedeno up` (which starts one node): the Node it
+ * registers, pods that run as processes (Completed, CrashLoopBackOff, ImagePullBackOff), their
+ * logs through the API server (`logs`, `-f`, `--tail`, `--timestamps`, `--previous`, `-c`), the
+ * environment a container gets, and deletion stopping the processes.
+ */
+
+import * as https from "node:https";
+import { suite } from "uvu";
+import * as assert from "uvu/assert";
+import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
+
+// deno-lint-ignore no-explicit-any
+type Json = any;
+
+const t = suite("a real node");
+let server: ServerProcess;
+
+const kubectl = (args: string[], stdin?: string) => server.kubectlOk(args, stdin);
+const getJson = (args: string[]): Promise<Json> => server.getJson(args);
+const hasBusybox = await Deno.stat("/bin/busybox").then(() => true, () => false);
+
+/** Waits until the pod's phase or first container's state reason is `want`. */
+function podReaches(name: string, want: string, timeoutMs = 20_000): Promise<Json> {
+  return until(`pod ${name} to reach ${want}`, async () => {
+    const pod = await getJson(["pod", name]);
+    const state = pod.status?.containerStatuses?.[0]?.state ?? {};
+    const reason = state.waiting?.reason ?? state.terminated?.reason;
+    return pod.status?.phase === want || reason === want ? pod : undefined;
+  }, timeoutMs);
+}
+
+/** How many processes run with `marker` in their command line. */
+async function processesWith(marker: string): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.includes(marker)).length;
+}
+
+if (!hasKubectl()) {
+  console.log("skipping the real node: kubectl is not installed");
+} else if (!hasBusybox) {
+  console.log("skipping the real node: /bin/busybox (Debian busybox-static) is not installed");
+} else {
+  t.before(async () => {
+    server = await startServer();
+  });
+  t.after(async () => {
+    await server?.cleanup();
+  });
+
+  t("up registers one Ready node with the host's capacity and renews its Lease", async () => {
+    const nodes = await until(
+      "a node",
+      async () => (await getJson(["nodes"])).items.length > 0 && getJson(["nodes"]),
+    );
+    assert.is(nodes.items.length, 1);
+    const node = nodes.items[0];
+    const ready = node.status.conditions.find((c: Json) => c.type === "Ready");
+    assert.is(ready.status, "True");
+    assert.is(node.status.capacity.cpu, String(navigator.hardwareConcurrency));
+    const memKi = Math.floor(Deno.systemMemoryInfo().total / 1024);
+    assert.is(node.status.capacity.memory, `${memKi}Ki`);
+    assert.is(node.status.capacity.pods, "110");
+    assert.match(node.status.capacity["ephemeral-storage"], /^\d+Ki$/);
+    assert.is(node.status.nodeInfo.kubeletVersion, "v1.33.0");
+    assert.is(node.status.nodeInfo.kernelVersion, Deno.osRelease());
+    assert.match(node.status.nodeInfo.containerRuntimeVersion, /^process:\/\//);
+    assert.ok(node.status.daemonEndpoints.kubeletEndpoint.Port > 0);
+    const lease = await getJson(["lease", "-n", "kube-node-lease", node.metadata.name]);
+    assert.is(lease.spec.holderIdentity, node.metadata.name);
+    assert.ok(Date.now() - Date.parse(lease.spec.renewTime) < 15_000);
+  });
+
+  t("kubectl run … --restart=Never ends Completed and kubectl logs prints its output", async () => {
+    await kubectl([
+      "run",
+      "hello",
+      "--image=busybox",
+      "--restart=Never",
+      "--",
+      "sh",
+      "-c",
+      "echo hello; sleep 1",
+    ]);
+    const pod = await podReaches("hello", "Succeeded");
+    const c = pod.status.containerStatuses[0];
+    assert.is(c.state.terminated.reason, "Completed");
+    assert.is(c.state.terminated.exitCode, 0);
+    assert.is(pod.status.conditions.find((x: Json) => x.type === "Ready").reason, "PodCompleted");
+    assert.match(await kubectl(["get", "pod", "hello"]), /hello\s+0\/1\s+Completed\s+0/);
+    assert.is(await kubectl(["logs", "hello"]), "hello\n");
+    const stamped = await kubectl(["logs", "hello", "--timestamps"]);
+    assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hello\n$/);
+  });
+
+  t("logs -f follows a running container to its end; --tail keeps the last lines", async () => {
+    await kubectl([
+      "run",
+      "counter",
+      "--image=busybox",
+      "--restart=Never",
+      "--",
+      "sh",
+      "-c",
+      "sleep 1; for i in 1 2 3 4; do echo line $i; sleep 0.3; done",
+    ]);
+    await podReaches("counter", "Running");
+    assert.is(await kubectl(["logs", "-f", "counter"]), "line 1\nline 2\nline 3\nline 4\n");
+    await podReaches("counter", "Succeeded");
+    assert.is(await kubectl(["logs", "counter", "--tail=2"]), "line 3\nline 4\n");
+  });
+
+  t(
+    "a container that keeps failing goes into CrashLoopBackOff; --previous shows the run before",
+    async () => {
+      await kubectl([
+        "run",
+        "crash",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        // Each run prints its shell's pid, so the two runs' logs differ.
+        "echo run $$; exit 2",
+      ]);
+      const pod = await podReaches("crash", "CrashLoopBackOff");
+      const c = pod.status.containerStatuses[0];
+      assert.ok(c.restartCount >= 1);
+      assert.is(c.lastState.terminated.exitCode, 2);
+      assert.is(c.lastState.terminated.reason, "Error");
+      assert.match(
+        c.state.waiting.message,
+        /^back-off 10s restarting failed container=crash pod=crash_default\(/,
+      );
+      assert.match(await kubectl(["get", "pod", "crash"]), /crash\s+0\/1\s+CrashLoopBackOff\s+1 \(\S+ ago\)/);
+      const previous = await kubectl(["logs", "crash", "--previous"]);
+      const latest = await kubectl(["logs", "crash"]);
+      assert.match(previous, /^run \d+\n$/);
+      assert.match(latest, /^run \d+\n$/);
+      assert.is.not(previous, latest);
+    },
+  );
+
+  t("an image outside the node's catalog is refused, saying how to add it", async () => {
+    await kubectl(["run", "web", "--image=nginx:1.27"]);
+    const pod = await until("an image pull failure", async () => {
+      const p = await getJson(["pod", "web"]);
+      const reason = p.status?.containerStatuses?.[0]?.state?.waiting?.reason;
+      return (reason === "ErrImagePull" || reason === "ImagePullBackOff") && p;
+    });
+    assert.match(pod.status.containerStatuses[0].state.waiting.message, /not in this node's image catalog/);
+    await kubectl(["delete", "pod", "web", "--wait=true"]);
+  });
+
+  t("containers get their env, envFrom, field references and the API server's address", async () => {
+    await kubectl(["create", "configmap", "settings", "--from-literal=COLOR=blue"]);
+    await kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "envy", labels: { app: "envy" } },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{
+            name: "c",
+            image: "busybox",
+            command: ["sh", "-c", 'echo "$GREETING $COLOR $MY_POD $MY_NS $LABEL $KUBERNETES_SERVICE_PORT"'],
+            env: [
+              { name: "WHO", value: "world" },
+              { name: "GREETING", value: "hello-$(WHO)" },
+              { name: "MY_POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              { name: "MY_NS", valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
+              { name: "LABEL", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+            ],
+            envFrom: [{ configMapRef: { name: "settings" } }],
+          }],
+        },
+      }),
+    );
+    await podReaches("envy", "Succeeded");
+    assert.is(await kubectl(["logs", "envy"]), `hello-world blue envy default envy ${server.port}\n`);
+  });
+
+  t(
+    "a pod with two containers: the API asks which, kubectl defaults to the first, -c picks one",
+    async () => {
+      await kubectl(
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "pair" },
+          spec: {
+            restartPolicy: "Never",
+            containers: [
+              { name: "left", image: "busybox", command: ["echo", "from left"] },
+              { name: "right", image: "busybox", command: ["echo", "from right"] },
+            ],
+          },
+        }),
+      );
+      await podReaches("pair", "Succeeded");
+      // The API asks which container; kubectl answers for the user with the first one.
+      const res = await server.api("/api/v1/namespaces/default/pods/pair/log");
+      assert.is(res.status, 400);
+      const status = await res.json();
+      assert.is(status.reason, "BadRequest");
+      assert.is(
+        status.message,
+        "a container name must be specified for pod pair, choose one of: [left right]",
+      );
+      const r = await server.kubectl(["logs", "pair"]);
+      assert.is(r.stdout, "from left\n");
+      assert.match(r.stderr, /Defaulted container "left" out of: left, right/);
+      assert.is(await kubectl(["logs", "pair", "-c", "right"]), "from right\n");
+    },
+  );
+
+  t("the node's own endpoints take only callers the API server authorizes", async () => {
+    const node = (await getJson(["nodes"])).items[0];
+    const port = node.status.daemonEndpoints.kubeletEndpoint.Port;
+    // The node's serving certificate is its own (self-signed), as kubelet's is by default.
+    const get = (token?: string) =>
+      new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = https.request({
+          host: "127.0.0.1",
+          port,
+          path: "/containerLogs/default/hello/hello",
+          headers: token ? { authorization: `Bearer ${token}` } : {},
+          rejectUnauthorized: false,
+        }, (res) => {
+          let text = "";
+          res.on("data", (chunk) => text += chunk);
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    assert.is((await get()).status, 401);
+    assert.is((await get("not-a-token")).status, 403);
+    assert.equal(await get(server.token), { status: 200, text: "hello\n" });
+  });
+
+  t("deleting a running pod stops its processes and removes it", async () => {
+    const marker = `kubedeno-marker-${Date.now()}`;
+    await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);
+    await podReaches("sleeper", "Running");
+    await until("the container's process", async () => (await processesWith(marker)) > 0);
+    await kubectl(["delete", "pod", "sleeper", "--wait=true", "--timeout=20s"]);
+    const left = await server.kubectl(["get", "pod", "sleeper"]);
+    assert.match(left.stderr, /NotFound/);
+    assert.is(await processesWith(marker), 0);
+  });
+}
+
+t.run();
