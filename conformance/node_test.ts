@@ -89,6 +89,14 @@ if (!hasKubectl()) {
     assert.is(pod.status.conditions.find((x: Json) => x.type === "Ready").reason, "PodCompleted");
     assert.match(await kubectl(["get", "pod", "hello"]), /hello\s+0\/1\s+Completed\s+0/);
     assert.is(await kubectl(["logs", "hello"]), "hello\n");
+    const events = await until("kubelet's events for hello", async () => {
+      const list = await getJson(["events", "--field-selector", "involvedObject.name=hello"]);
+      const reasons = list.items.map((e: Json) => e.reason);
+      return ["Scheduled", "Pulled", "Created", "Started"].every((r) => reasons.includes(r)) && list.items;
+    });
+    const started = events.find((e: Json) => e.reason === "Started");
+    assert.is(started.message, "Started container hello");
+    assert.is(started.source.component, "kubelet");
     const stamped = await kubectl(["logs", "hello", "--timestamps"]);
     assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z hello\n$/);
   });

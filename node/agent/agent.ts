@@ -10,6 +10,7 @@ import { type KubeObject, rfc3339 } from "../../machinery/object_meta.ts";
 import { isStatusError } from "../../machinery/status.ts";
 import { Informer } from "../../controllers/framework/informer.ts";
 import { Controller } from "../../controllers/framework/controller.ts";
+import { type EventRecorder, EventSink } from "../../controllers/framework/events.ts";
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
 import { selfSignedServing } from "../../cli/pki.ts";
 import { NodeLease } from "../lease.ts";
@@ -56,6 +57,7 @@ export class NodeAgent {
   readonly #informer: Informer<Obj>;
   readonly #controller: Controller;
   readonly #lease: NodeLease;
+  readonly #events: EventRecorder;
   #facts?: HostFacts;
   #images?: ImageCatalog;
   #server?: Deno.HttpServer;
@@ -80,6 +82,7 @@ export class NodeAgent {
       initialBackoffMs: 200,
     });
     this.#controller = new Controller({ name: "kubelet", workers: 8, reconcile: (key) => this.#sync(key) });
+    this.#events = new EventSink(options.client).recorder("kubelet", this.name);
   }
 
   /** The port the node server listens on. */
@@ -251,6 +254,7 @@ export class NodeAgent {
         lookup: (kind, ns, name) => this.#client.resource("", kind).get(ns, name).catch(() => undefined),
         patchStatus: (p, status) => this.#patchStatus(p, status),
         remove: (p) => this.#remove(p),
+        events: this.#events,
         wake: (afterMs = 0) => {
           if (afterMs > 0) this.#controller.queue.addAfter(key, afterMs);
           else this.#controller.enqueue(key);

@@ -11,6 +11,7 @@ import { rfc3339 } from "../../machinery/object_meta.ts";
 import type { ImageCatalog } from "../runtime/images.ts";
 import { ImagePullError } from "../runtime/images.ts";
 import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
+import type { EventRecorder } from "../../controllers/framework/events.ts";
 import { StartError } from "../runtime/runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -44,6 +45,8 @@ export interface PodContext {
   remove(pod: Pod): Promise<void>;
   /** Asks for another sync of this pod (after an exit, or later). */
   wake(afterMs?: number): void;
+  /** Events about the pod, as kubelet on this node reports them. */
+  events: EventRecorder;
 }
 
 type State =
@@ -78,6 +81,8 @@ interface ContainerRecord {
   startedAtMs?: number;
   /** Times the image could not be had in a row. */
   pullFailures: number;
+  /** Whether the current back-off wait has been reported. */
+  backoffReported?: boolean;
 }
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGQUIT: 3 };
@@ -189,9 +194,19 @@ export class PodWorker {
   /** Starts the container unless its back-off has not run out (then asks to be woken). */
   async #startWhenDue(c: ContainerRecord, spec: Json, now: number): Promise<void> {
     if (now < c.notBefore) {
+      if (!c.backoffReported) {
+        c.backoffReported = true;
+        const m = this.#pod.metadata!;
+        this.#event(
+          "Warning",
+          "BackOff",
+          `Back-off restarting failed container ${c.name} in pod ${m.name}_${m.namespace}(${m.uid})`,
+        );
+      }
       this.#ctx.wake(c.notBefore - now);
       return;
     }
+    c.backoffReported = false;
     let image;
     try {
       image = await this.#ctx.images.resolve(String(spec.image ?? ""));
@@ -199,6 +214,13 @@ export class PodWorker {
       if (!(err instanceof ImagePullError)) throw err;
       c.pullFailures++;
       const delay = this.#nextBackoff(c);
+      if (c.pullFailures === 1) {
+        this.#event("Warning", "Failed", `Failed to pull image "${spec.image}": ${err.message}`);
+        this.#event("Warning", "Failed", "Error: ErrImagePull");
+      } else {
+        this.#event("Normal", "BackOff", `Back-off pulling image "${spec.image}"`);
+        this.#event("Warning", "Failed", "Error: ImagePullBackOff");
+      }
       c.state = {
         waiting: {
           reason: c.pullFailures > 1 ? "ImagePullBackOff" : "ErrImagePull",
@@ -212,6 +234,7 @@ export class PodWorker {
     }
     c.pullFailures = 0;
     c.imageID = image.imageID;
+    this.#event("Normal", "Pulled", `Container image "${spec.image}" already present on machine`);
     if (c.containerID) {
       // A restart: what ran before becomes lastState.
       if ("terminated" in c.state) c.lastTerminated = c.state.terminated;
@@ -233,8 +256,11 @@ export class PodWorker {
       c.startedAtMs = running.startedAt.getTime();
       c.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
       running.exited.then((exit) => this.#exited(c, running, exit));
+      this.#event("Normal", "Created", `Created container: ${c.name}`);
+      this.#event("Normal", "Started", `Started container ${c.name}`);
     } catch (err) {
       if (!(err instanceof StartError)) throw err;
+      this.#event("Warning", "Failed", `Error: ${err.message}`);
       c.containerID ??= `process://failed-${c.name}`;
       c.state = {
         terminated: {
@@ -249,6 +275,10 @@ export class PodWorker {
       c.notBefore = Date.now() + c.waitMs;
       this.#ctx.wake(0);
     }
+  }
+
+  #event(type: "Normal" | "Warning", reason: string, message: string): void {
+    this.#ctx.events.event(this.#pod as never, type, reason, message);
   }
 
   /** The back-off before the next try: 10 s, doubling to 5 min. */
@@ -381,7 +411,10 @@ export class PodWorker {
         pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30,
       );
       this.#killDeadline = Date.now() + Math.max(0, grace) * 1000;
-      for (const c of running) c.running!.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
+      for (const c of running) {
+        this.#event("Normal", "Killing", `Stopping container ${c.name}`);
+        c.running!.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
+      }
     } else if (Date.now() >= this.#killDeadline) {
       for (const c of running) c.running!.kill("SIGKILL");
     }
