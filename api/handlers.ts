@@ -4,6 +4,7 @@
  */
 
 import { handlePodLog } from "./pod_log.ts";
+import { handlePodExec } from "./pod_exec.ts";
 import { badRequest, methodNotSupported, notFound, StatusError } from "../machinery/status.ts";
 import { type KubeObject, metaOf } from "../machinery/object_meta.ts";
 import type { ResourceRequestInfo } from "./request_info.ts";
@@ -124,6 +125,9 @@ export async function handleResource(
     const sub = ri.subresources.find((s) => s.name === subresource);
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
+    if (subresource === "exec" && ri.group === "" && ri.resource === "pods" && info.namespace) {
+      return await handlePodExec(req, url, ctx.registry, info.namespace, info.name, ctx.token ?? "");
+    }
     if (!["status", "finalize", "scale", "binding", "eviction", "log"].includes(subresource)) {
       throw new StatusError(
         404,

@@ -54,7 +54,7 @@ export function logContainer(pod: Json, asked: string | null): string {
 }
 
 /** The node's log endpoint for `pod`, or the error a client sees when there is none. */
-async function nodeEndpoint(registry: Registry, pod: Json): Promise<{ host: string; port: number }> {
+export async function nodeEndpoint(registry: Registry, pod: Json): Promise<{ host: string; port: number }> {
   const nodeName = pod.spec?.nodeName;
   if (!nodeName) {
     throw badRequest(`pod ${pod.metadata?.name} does not have a host assigned`);

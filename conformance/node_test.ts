@@ -250,6 +250,70 @@ if (!hasKubectl()) {
     assert.equal(await get(server.token), { status: 200, text: "hello\n" });
   });
 
+  t(
+    "exec runs in the container: stdout, stderr, exit codes, stdin; one pod reaches another's IP",
+    async () => {
+      await kubectl([
+        "run",
+        "web",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "echo page > index.html; exec httpd -f -p 18080",
+      ]);
+      await kubectl(["run", "client", "--image=busybox", "--", "sleep", "3600"]);
+      const web = await podReaches("web", "Running");
+      await podReaches("client", "Running");
+      const r = await server.kubectl(["exec", "client", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+      assert.is(r.code, 3);
+      assert.is(r.stdout, "out\n");
+      assert.match(r.stderr, /^err\n/);
+      assert.match(r.stderr, /command terminated with exit code 3/);
+      assert.is(await kubectl(["exec", "-i", "client", "--", "cat"], "from stdin"), "from stdin");
+      const page = await until("the web pod to answer", async () => {
+        const got = await server.kubectl([
+          "exec",
+          "client",
+          "--",
+          "wget",
+          "-qO-",
+          `http://${web.status.podIP}:18080/`,
+        ]);
+        return got.code === 0 && got.stdout;
+      });
+      assert.is(page, "page\n");
+      const missing = await server.kubectl(["exec", "client", "--", "no-such-command"]);
+      assert.is.not(missing.code, 0);
+      assert.match(missing.stderr, /"no-such-command": executable file not found in \$PATH/);
+    },
+  );
+
+  t("exec -it gives a shell on a terminal (driven through tmux)", async () => {
+    const hasTmux = await Deno.stat("/usr/bin/tmux").then(() => true, () => false);
+    if (!hasTmux) return console.log("skipped: tmux is not installed");
+    await podReaches("client", "Running");
+    const session = `kubedeno-${Date.now()}`;
+    const tmux = (...args: string[]) =>
+      new Deno.Command("tmux", { args, env: { KUBECONFIG: server.kubeconfig } }).output();
+    await tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "20", `kubectl exec -it client -- sh`);
+    try {
+      await until("the shell's prompt", async () => {
+        const out = await tmux("capture-pane", "-p", "-t", session);
+        return new TextDecoder().decode(out.stdout).includes("#") ||
+          new TextDecoder().decode(out.stdout).includes("$");
+      });
+      await tmux("send-keys", "-t", session, "tty; echo answer=$((6*7))", "Enter");
+      const screen = await until("the command's output", async () => {
+        const text = new TextDecoder().decode((await tmux("capture-pane", "-p", "-t", session)).stdout);
+        return text.includes("answer=42") && text;
+      });
+      assert.match(screen, /\/dev\/pts\/\d+/);
+    } finally {
+      await tmux("kill-session", "-t", session);
+    }
+  });
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

@@ -133,6 +133,7 @@ export class NodeAgent {
       {
         nodeName: this.name,
         containerLog: (ns, pod, c, previous) => this.#containerLog(ns, pod, c, previous),
+        execTarget: (ns, pod, c) => this.#execTarget(ns, pod, c),
       },
       new NodeAuthorizer(this.#client, this.name),
     );
@@ -226,6 +227,16 @@ export class NodeAgent {
         };
     }
     return { path, running: () => !previous && worker.isRunning(container) };
+  }
+
+  #execTarget(ns: string, name: string, container: string) {
+    const worker = this.#workers.get(`${ns}/${name}`);
+    if (!worker) {
+      return { code: 404, message: `pod "${name}" in namespace "${ns}" is not on node ${this.name}` };
+    }
+    const target = worker.execTarget(container);
+    if (!target) return { code: 400, message: `container not found ("${container}")` };
+    return { runtime: this.#runtime, target };
   }
 
   async #sync(key: string): Promise<{ requeueAfterMs: number } | void> {

@@ -9,7 +9,7 @@
 import type { KubeObject } from "../../machinery/object_meta.ts";
 import { rfc3339 } from "../../machinery/object_meta.ts";
 import type { ImageCatalog } from "../runtime/images.ts";
-import { ImagePullError } from "../runtime/images.ts";
+import { ImagePullError, type ResolvedImage } from "../runtime/images.ts";
 import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import type { EventRecorder } from "../../controllers/framework/events.ts";
 import { StartError } from "../runtime/runtime.ts";
@@ -83,6 +83,8 @@ interface ContainerRecord {
   pullFailures: number;
   /** Whether the current back-off wait has been reported. */
   backoffReported?: boolean;
+  /** How the running container was started: what `kubectl exec` runs within. */
+  exec?: { cwd: string; env: Record<string, string>; image: ResolvedImage };
 }
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGQUIT: 3 };
@@ -118,6 +120,14 @@ export class PodWorker {
     const run = previous ? c.restartCount - 1 : c.restartCount;
     if (run < 0 || (!previous && !c.containerID)) return undefined;
     return `${this.podDir}/${container}/${run}.log`;
+  }
+
+  /** What an exec in the container runs within, while it runs. */
+  execTarget(
+    container: string,
+  ): { cwd: string; env: Record<string, string>; image: ResolvedImage } | undefined {
+    const c = this.#containers.get(container);
+    return c?.running ? c.exec : undefined;
   }
 
   /** Whether the container is running now (a follow keeps reading while it is). */
@@ -252,6 +262,7 @@ export class PodWorker {
         logPath: `${this.podDir}/${c.name}/${c.restartCount}.log`,
       });
       c.running = running;
+      c.exec = { cwd: `${this.podDir}/${c.name}`, env, image };
       c.containerID = running.containerID;
       c.startedAtMs = running.startedAt.getTime();
       c.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };

@@ -7,6 +7,8 @@
 
 import type { Client } from "../../machinery/client.ts";
 import { type LogOptions, logStream } from "./logs.ts";
+import { pickProtocol, serveExec } from "./exec.ts";
+import type { ExecRequest, PodRuntime } from "../runtime/runtime.ts";
 
 /** What the server asks of the agent. */
 export interface NodeEndpoints {
@@ -18,6 +20,12 @@ export interface NodeEndpoints {
     container: string,
     previous: boolean,
   ): { path: string; running: () => boolean } | { code: number; message: string };
+  /** What an exec in a running container needs, or a refusal. */
+  execTarget(
+    namespace: string,
+    pod: string,
+    container: string,
+  ): { runtime: PodRuntime; target: Omit<ExecRequest, "argv" | "tty"> } | { code: number; message: string };
 }
 
 interface Decision {
@@ -144,6 +152,38 @@ export function nodeHandler(
       return new Response(logStream(found.path, options, found.running), {
         headers: { "content-type": "text/plain", "cache-control": "no-cache" },
       });
+    }
+    const exec = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (exec) {
+      const [ns, pod, container] = exec.slice(1).map(decodeURIComponent);
+      const q = url.searchParams;
+      const argv = q.getAll("command");
+      if (argv.length === 0) {
+        return statusResponse(400, "you must specify at least one command for the container");
+      }
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return statusResponse(400, "Upgrade request required");
+      }
+      const protocol = pickProtocol(req.headers.get("sec-websocket-protocol"));
+      if (!protocol) {
+        return statusResponse(
+          400,
+          "no supported exec protocol offered (v5.channel.k8s.io, v4.channel.k8s.io)",
+        );
+      }
+      const found = endpoints.execTarget(ns, pod, container);
+      if ("code" in found) return statusResponse(found.code, found.message);
+      const flag = (a: string, b: string) =>
+        q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
+      const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+      serveExec(socket, found.runtime, found.target, {
+        argv,
+        stdin: flag("stdin", "input"),
+        stdout: flag("stdout", "output"),
+        stderr: flag("stderr", "error"),
+        tty: flag("tty", "tty"),
+      });
+      return response;
     }
     return statusResponse(404, "the server could not find the requested resource");
   };

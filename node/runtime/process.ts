@@ -6,7 +6,13 @@
  * (`<RFC3339Nano> stdout|stderr F|P <text>`), which the log endpoint reads back.
  */
 
-import type { ContainerExit, ContainerRequest, PodRuntime, RunningContainer } from "./runtime.ts";
+import type {
+  ContainerExit,
+  ContainerRequest,
+  ExecRequest,
+  PodRuntime,
+  RunningContainer,
+} from "./runtime.ts";
 import { StartError } from "./runtime.ts";
 
 /** Where a command without a slash, or a standard absolute path like /bin/sh, resolves. */
@@ -69,6 +75,13 @@ async function copyLines(
 }
 
 const SETSID = "/usr/bin/setsid";
+/** util-linux's script(1): runs a command on a new pseudo-terminal. */
+const SCRIPT = "/usr/bin/script";
+
+/** A word for `sh -c`, single-quoted. */
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", `'\\''`)}'`;
+}
 
 export class ProcessRuntime implements PodRuntime {
   readonly name = "process";
@@ -151,5 +164,29 @@ export class ProcessRuntime implements PodRuntime {
         }
       },
     };
+  }
+
+  async exec(request: ExecRequest): Promise<Deno.ChildProcess> {
+    const { image } = request;
+    const program = await resolveCommand(request.argv[0], image.bin, image.dirs);
+    if (!program) {
+      throw new StartError(
+        `OCI runtime exec failed: exec failed: unable to start container process: exec: "${
+          request.argv[0]
+        }": executable file not found in $PATH: unknown`,
+      );
+    }
+    const argv = [program, ...request.argv.slice(1)];
+    const tty = request.tty && await Deno.stat(SCRIPT).then(() => true, () => false);
+    return new Deno.Command(tty ? SCRIPT : program, {
+      // script -e: its exit status is the command's; -f flushes at once; -q says nothing itself.
+      args: tty ? ["-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : argv.slice(1),
+      cwd: request.cwd,
+      env: { HOME: request.cwd, ...(tty ? { TERM: "xterm" } : {}), ...request.env },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
   }
 }

@@ -43,9 +43,22 @@ export class StartError extends Error {
   }
 }
 
+/** A command to run inside a running container (`kubectl exec`). */
+export interface ExecRequest {
+  /** The container's directory, environment and image, as it was started. */
+  cwd: string;
+  env: Record<string, string>;
+  image: ResolvedImage;
+  argv: string[];
+  /** Give it a terminal (stdout and stderr then arrive merged). */
+  tty: boolean;
+}
+
 export interface PodRuntime {
   /** `process`, `containerd`, … (the nodeInfo's containerRuntimeVersion starts with it). */
   readonly name: string;
   readonly version: string;
   start(request: ContainerRequest): Promise<RunningContainer>;
+  /** Starts a command in a running container; stdin, stdout and stderr are piped. */
+  exec(request: ExecRequest): Promise<Deno.ChildProcess>;
 }
