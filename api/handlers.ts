@@ -125,8 +125,19 @@ export async function handleResource(
     const sub = ri.subresources.find((s) => s.name === subresource);
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
-    if (subresource === "exec" && ri.group === "" && ri.resource === "pods" && info.namespace) {
-      return await handlePodExec(req, url, ctx.registry, info.namespace, info.name, ctx.token ?? "");
+    if (
+      (subresource === "exec" || subresource === "attach") && ri.group === "" && ri.resource === "pods" &&
+      info.namespace
+    ) {
+      return await handlePodExec(
+        req,
+        url,
+        ctx.registry,
+        info.namespace,
+        info.name,
+        ctx.token ?? "",
+        subresource,
+      );
     }
     if (!["status", "finalize", "scale", "binding", "eviction", "log"].includes(subresource)) {
       throw new StatusError(

@@ -28,6 +28,7 @@ interface NodeSocket {
 
 const OPEN = 1;
 
+/** Serves pods/exec and pods/attach (`action`), relaying to the node's endpoint of that name. */
 export async function handlePodExec(
   req: Request,
   url: URL,
@@ -35,16 +36,21 @@ export async function handlePodExec(
   namespace: string,
   name: string,
   token: string,
+  action: "exec" | "attach" = "exec",
 ): Promise<Response> {
   const q = url.searchParams;
-  if (q.getAll("command").length === 0) {
+  if (action === "exec" && q.getAll("command").length === 0) {
     throw badRequest("you must specify at least one command for the container");
   }
   const pod = await registry.mustGet("", "pods").get(namespace, name) as Json;
   const container = logContainer(pod, q.get("container"));
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
-    throw badRequest(`cannot exec into a container in a completed pod; current phase is ${phase}`);
+    throw badRequest(
+      action === "exec"
+        ? `cannot exec into a container in a completed pod; current phase is ${phase}`
+        : `cannot attach to a container in a completed pod; current phase is ${phase}`,
+    );
   }
   const { host, port } = await nodeEndpoint(registry, pod);
   if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
@@ -62,9 +68,9 @@ export async function handlePodExec(
   for (const p of ["stdin", "stdout", "stderr", "tty"]) {
     if (q.get(p) === "true" || q.get(p) === "1") query.set(p, "true");
   }
-  const target = `wss://${host}:${port}/exec/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/${
-    encodeURIComponent(container)
-  }?${query}`;
+  const target = `wss://${host}:${port}/${action}/${encodeURIComponent(namespace)}/${
+    encodeURIComponent(name)
+  }/${encodeURIComponent(container)}?${query}`;
 
   const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
   socket.binaryType = "arraybuffer";

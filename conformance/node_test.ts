@@ -314,6 +314,74 @@ if (!hasKubectl()) {
     }
   });
 
+  t(
+    "run -i --rm attaches stdin, passes the exit code and removes the pod; attach follows output",
+    async () => {
+      const r = await server.kubectl(
+        ["run", "once", "-i", "--rm", "--restart=Never", "--image=busybox", "--", "sh"],
+        { stdin: "echo hello-from-stdin; exit 3\n" },
+      );
+      assert.is(r.code, 3);
+      assert.match(r.stdout, /hello-from-stdin\n/);
+      assert.match(r.stdout, /pod "once" deleted/);
+      await until("the pod gone", async () => (await server.kubectl(["get", "pod", "once"])).code !== 0);
+      await kubectl([
+        "run",
+        "ticker",
+        "--image=busybox",
+        "--",
+        "sh",
+        "-c",
+        "while true; do echo tick; sleep 0.2; done",
+      ]);
+      await podReaches("ticker", "Running");
+      const attach = new Deno.Command("kubectl", {
+        args: ["attach", "ticker"],
+        env: { KUBECONFIG: server.kubeconfig },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      setTimeout(() => attach.kill("SIGTERM"), 2000);
+      const out = new TextDecoder().decode((await attach.output()).stdout);
+      assert.match(out, /tick\ntick\n/);
+    },
+  );
+
+  t("run -it --rm gives a shell on a terminal (driven through tmux), then removes the pod", async () => {
+    const hasTmux = await Deno.stat("/usr/bin/tmux").then(() => true, () => false);
+    if (!hasTmux) return console.log("skipped: tmux is not installed");
+    const session = `kubedeno-run-${Date.now()}`;
+    const tmux = (...args: string[]) =>
+      new Deno.Command("tmux", { args, env: { KUBECONFIG: server.kubeconfig } }).output();
+    await tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "120",
+      "-y",
+      "20",
+      "kubectl run -it --rm shell --image=busybox --restart=Never -- sh; echo kubectl-exit=$?; sleep 60",
+    );
+    try {
+      const screen = () =>
+        tmux("capture-pane", "-p", "-t", session).then((o) => new TextDecoder().decode(o.stdout));
+      await until("the attach", async () => (await screen()).includes("If you don't see a command prompt"));
+      await tmux("send-keys", "-t", session, "tty; echo answer=$((6*7)); exit 5", "Enter");
+      const text = await until("the session to end", async () => {
+        const t = await screen();
+        return t.includes("kubectl-exit=") && t;
+      });
+      assert.match(text, /\/dev\/pts\/\d+/);
+      assert.match(text, /answer=42/);
+      assert.match(text, /kubectl-exit=5/);
+      await until("the pod gone", async () => (await server.kubectl(["get", "pod", "shell"])).code !== 0);
+    } finally {
+      await tmux("kill-session", "-t", session);
+    }
+  });
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

@@ -134,6 +134,13 @@ export class NodeAgent {
         nodeName: this.name,
         containerLog: (ns, pod, c, previous) => this.#containerLog(ns, pod, c, previous),
         execTarget: (ns, pod, c) => this.#execTarget(ns, pod, c),
+        attachTarget: (ns, pod, c) => {
+          const worker = this.#workers.get(`${ns}/${pod}`);
+          if (!worker) {
+            return { code: 404, message: `pod "${pod}" in namespace "${ns}" is not on node ${this.name}` };
+          }
+          return worker.attachTarget(c) ?? { code: 400, message: `container not found ("${c}")` };
+        },
       },
       new NodeAuthorizer(this.#client, this.name),
     );

@@ -6,7 +6,7 @@
  * reason NonZeroExitCode and the code as the cause, and the socket closes.
  */
 
-import type { ExecRequest, PodRuntime } from "../runtime/runtime.ts";
+import type { Attachment, ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/runtime.ts";
 
 export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
@@ -134,4 +134,56 @@ export function serveExec(
 function signalNumber(signal: string): number {
   return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ??
     0;
+}
+
+export interface AttachOptions {
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  /** The container's stdinOnce: its stdin ends when this first session closes it. */
+  stdinOnce: boolean;
+}
+
+/** Attaches `socket` to a running container's streams until either ends. */
+export function serveAttach(
+  socket: WebSocket,
+  container: RunningContainer,
+  options: AttachOptions,
+): void {
+  socket.binaryType = "arraybuffer";
+  const encoder = new TextEncoder();
+  let attachment: Attachment | undefined;
+  let finished = false;
+  const send = (channel: number, data: Uint8Array) => {
+    if (socket.readyState === WebSocket.OPEN) socket.send(frame(channel, data));
+  };
+  const end = () => {
+    attachment?.detach();
+    if (options.stdin && options.stdinOnce) attachment?.closeStdin();
+  };
+  socket.onopen = () => {
+    attachment = container.attach((stream, data) => {
+      if (options.tty || stream === "stdout") {
+        if (options.stdout) send(STDOUT, data);
+      } else if (options.stderr) send(STDERR, data);
+    });
+    container.exited.then(() => {
+      if (finished) return;
+      finished = true;
+      send(ERROR, encoder.encode(JSON.stringify({ metadata: {}, status: "Success" })));
+      end();
+      if (socket.readyState === WebSocket.OPEN) socket.close(1000);
+    });
+  };
+  socket.onmessage = (e) => {
+    const data = new Uint8Array(e.data as ArrayBuffer);
+    if (!attachment || data.length === 0) return;
+    if (data[0] === STDIN && options.stdin) attachment.write(data.subarray(1));
+    else if (data[0] === CLOSE && data[1] === STDIN && options.stdinOnce) attachment.closeStdin();
+  };
+  socket.onclose = () => {
+    finished = true;
+    end();
+  };
 }

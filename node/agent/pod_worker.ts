@@ -130,6 +130,17 @@ export class PodWorker {
     return c?.running ? c.exec : undefined;
   }
 
+  /** The running container and how its spec asks attach to behave. */
+  attachTarget(
+    container: string,
+  ): { running: RunningContainer; stdin: boolean; stdinOnce: boolean; tty: boolean } | undefined {
+    const c = this.#containers.get(container);
+    if (!c?.running) return undefined;
+    const spec = [...(this.#pod.spec?.containers ?? []), ...(this.#pod.spec?.initContainers ?? [])]
+      .find((s: Json) => s.name === container) ?? {};
+    return { running: c.running, stdin: !!spec.stdin, stdinOnce: !!spec.stdinOnce, tty: !!spec.tty };
+  }
+
   /** Whether the container is running now (a follow keeps reading while it is). */
   isRunning(container: string): boolean {
     return !!this.#containers.get(container)?.running;
@@ -260,6 +271,8 @@ export class PodWorker {
         args: spec.args,
         env,
         logPath: `${this.podDir}/${c.name}/${c.restartCount}.log`,
+        stdin: !!spec.stdin,
+        tty: !!spec.tty,
       });
       c.running = running;
       c.exec = { cwd: `${this.podDir}/${c.name}`, env, image };

@@ -7,8 +7,8 @@
 
 import type { Client } from "../../machinery/client.ts";
 import { type LogOptions, logStream } from "./logs.ts";
-import { pickProtocol, serveExec } from "./exec.ts";
-import type { ExecRequest, PodRuntime } from "../runtime/runtime.ts";
+import { pickProtocol, serveAttach, serveExec } from "./exec.ts";
+import type { ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 
 /** What the server asks of the agent. */
 export interface NodeEndpoints {
@@ -20,6 +20,15 @@ export interface NodeEndpoints {
     container: string,
     previous: boolean,
   ): { path: string; running: () => boolean } | { code: number; message: string };
+  /** A running container to attach to, or a refusal. */
+  attachTarget(
+    namespace: string,
+    pod: string,
+    container: string,
+  ): { running: RunningContainer; stdin: boolean; stdinOnce: boolean; tty: boolean } | {
+    code: number;
+    message: string;
+  };
   /** What an exec in a running container needs, or a refusal. */
   execTarget(
     namespace: string,
@@ -182,6 +191,34 @@ export function nodeHandler(
         stdout: flag("stdout", "output"),
         stderr: flag("stderr", "error"),
         tty: flag("tty", "tty"),
+      });
+      return response;
+    }
+    const attach = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (attach) {
+      const [ns, pod, container] = attach.slice(1).map(decodeURIComponent);
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+        return statusResponse(400, "Upgrade request required");
+      }
+      const protocol = pickProtocol(req.headers.get("sec-websocket-protocol"));
+      if (!protocol) {
+        return statusResponse(
+          400,
+          "no supported attach protocol offered (v5.channel.k8s.io, v4.channel.k8s.io)",
+        );
+      }
+      const found = endpoints.attachTarget(ns, pod, container);
+      if ("code" in found) return statusResponse(found.code, found.message);
+      const q = url.searchParams;
+      const flag = (a: string, b: string) =>
+        q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
+      const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+      serveAttach(socket, found.running, {
+        stdin: flag("stdin", "input") && found.stdin,
+        stdout: flag("stdout", "output"),
+        stderr: flag("stderr", "error"),
+        tty: found.tty,
+        stdinOnce: found.stdinOnce,
       });
       return response;
     }

@@ -7,6 +7,7 @@
  */
 
 import type {
+  Attachment,
   ContainerExit,
   ContainerRequest,
   ExecRequest,
@@ -57,10 +58,13 @@ async function copyLines(
   stream: ReadableStream<Uint8Array>,
   tag: "stdout" | "stderr",
   write: (line: string) => Promise<void>,
+  onChunk: (data: Uint8Array) => void,
 ): Promise<void> {
   let pending = "";
-  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-    pending += text;
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    onChunk(chunk);
+    pending += decoder.decode(chunk, { stream: true });
     let nl: number;
     let start = 0;
     let out = "";
@@ -115,14 +119,19 @@ export class ProcessRuntime implements PodRuntime {
     const write = (text: string) =>
       writing = writing.then(async () => void await log.write(encoder.encode(text)));
     this.#hasSetsid ??= await Deno.stat(SETSID).then(() => true, () => false);
+    const tty = !!request.tty && await Deno.stat(SCRIPT).then(() => true, () => false);
+    // On a terminal the command runs under script(1), which makes the pseudo-terminal.
+    const command = tty
+      ? [SCRIPT, "-qfec", [program, ...argv.slice(1)].map(shellQuote).join(" "), "/dev/null"]
+      : [program, ...argv.slice(1)];
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(this.#hasSetsid ? SETSID : program, {
-        args: this.#hasSetsid ? [program, ...argv.slice(1)] : argv.slice(1),
+      child = new Deno.Command(this.#hasSetsid ? SETSID : command[0], {
+        args: this.#hasSetsid ? command : command.slice(1),
         cwd,
-        env: { HOME: cwd, ...request.env },
+        env: { HOME: cwd, ...(tty ? { TERM: "xterm" } : {}), ...request.env },
         clearEnv: true,
-        stdin: "null",
+        stdin: request.stdin ? "piped" : "null",
         stdout: "piped",
         stderr: "piped",
       }).spawn();
@@ -131,10 +140,15 @@ export class ProcessRuntime implements PodRuntime {
       throw new StartError(`failed to start ${argv[0]}: ${(err as Error).message}`);
     }
     const startedAt = new Date();
+    const listeners = new Set<(stream: "stdout" | "stderr", data: Uint8Array) => void>();
+    const tell = (stream: "stdout" | "stderr") => (data: Uint8Array) => {
+      for (const l of listeners) l(stream, data);
+    };
     const copying = Promise.all([
-      copyLines(child.stdout, "stdout", write),
-      copyLines(child.stderr, "stderr", write),
+      copyLines(child.stdout, "stdout", write, tell("stdout")),
+      copyLines(child.stderr, "stderr", write, tell("stderr")),
     ]);
+    const stdin = request.stdin ? child.stdin.getWriter() : undefined;
     const pid = child.pid;
     const exited: Promise<ContainerExit> = (async () => {
       const status = await child.status;
@@ -162,6 +176,18 @@ export class ProcessRuntime implements PodRuntime {
         } catch {
           // already gone
         }
+      },
+      attach: (onOutput): Attachment => {
+        listeners.add(onOutput);
+        return {
+          detach: () => listeners.delete(onOutput),
+          write: async (data) => {
+            await stdin?.write(data).catch(() => {});
+          },
+          closeStdin: () => {
+            stdin?.close().catch(() => {});
+          },
+        };
       },
     };
   }

@@ -17,6 +17,20 @@ export interface ContainerRequest {
   env: Record<string, string>;
   /** Where stdout and stderr go, in the CRI log format (one file per start). */
   logPath: string;
+  /** Keep stdin open for attach (`stdin: true`). */
+  stdin?: boolean;
+  /** Run on a terminal (`tty: true`): stdout and stderr arrive merged. */
+  tty?: boolean;
+}
+
+/** A live connection to a running container's streams (`kubectl attach`). */
+export interface Attachment {
+  /** Stops receiving output. */
+  detach(): void;
+  /** Writes to the container's stdin (when it was started with stdin). */
+  write(data: Uint8Array): Promise<void>;
+  /** Ends the container's stdin (EOF). */
+  closeStdin(): void;
 }
 
 export interface ContainerExit {
@@ -34,6 +48,8 @@ export interface RunningContainer {
   exited: Promise<ContainerExit>;
   /** Signals the container's whole process group. */
   kill(signal: Deno.Signal): void;
+  /** Receives the container's output from now on, and may write to its stdin. */
+  attach(onOutput: (stream: "stdout" | "stderr", data: Uint8Array) => void): Attachment;
 }
 
 /** A container that could not start: reported as terminated with this reason and message. */
