@@ -5,6 +5,7 @@
  * side closes. (The node's serving certificate is not verified, as upstream's default.)
  */
 
+import { upgradeWithProtocol } from "../machinery/websocket.ts";
 import WebSocketClient from "ws";
 import { badRequest, StatusError } from "../machinery/status.ts";
 import type { Registry } from "./registry/mod.ts";
@@ -72,7 +73,7 @@ export async function handlePodExec(
     encodeURIComponent(name)
   }/${encodeURIComponent(container)}?${query}`;
 
-  const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+  const { socket, response } = upgradeWithProtocol(req, protocol);
   socket.binaryType = "arraybuffer";
   const node = new WebSocketClient(target, [protocol], {
     headers: { authorization: `Bearer ${token}` },

@@ -6,6 +6,8 @@
  */
 
 import * as https from "node:https";
+import { Writable } from "node:stream";
+import * as k8s from "@kubernetes/client-node";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
 import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
@@ -288,6 +290,58 @@ if (!hasKubectl()) {
       assert.match(missing.stderr, /"no-such-command": executable file not found in \$PATH/);
     },
   );
+
+  t("cp copies files into and out of a container (tar through exec)", async () => {
+    await podReaches("client", "Running");
+    const dir = await Deno.makeTempDir();
+    try {
+      const text = `payload ${Date.now()}\n`;
+      await Deno.writeTextFile(`${dir}/in.txt`, text);
+      await kubectl(["cp", `${dir}/in.txt`, "client:copied.txt"]);
+      assert.is(await kubectl(["exec", "client", "--", "cat", "copied.txt"]), text);
+      await kubectl(["cp", "client:copied.txt", `${dir}/out.txt`]);
+      assert.is(await Deno.readTextFile(`${dir}/out.txt`), text);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
+  t("client-node's Exec and Log helpers work against a pod", async () => {
+    await podReaches("client", "Running");
+    const kc = new k8s.KubeConfig();
+    kc.loadFromFile(server.kubeconfig);
+    const sink = () => {
+      const chunks: string[] = [];
+      return {
+        stream: new Writable({ write: (c, _e, cb) => void (chunks.push(String(c)), cb()) }),
+        text: () => chunks.join(""),
+      };
+    };
+    const out = sink();
+    const err = sink();
+    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+      new k8s.Exec(kc).exec(
+        "default",
+        "client",
+        "client",
+        ["sh", "-c", "echo out; echo err >&2; exit 2"],
+        out.stream,
+        err.stream,
+        null,
+        false,
+        resolve,
+      )
+        .catch(reject);
+    });
+    assert.is(status.status, "Failure");
+    assert.is(status.reason, "NonZeroExitCode");
+    assert.equal(status.details?.causes, [{ reason: "ExitCode", message: "2" }]);
+    assert.is(out.text(), "out\n");
+    assert.is(err.text(), "err\n");
+    const logs = sink();
+    await new k8s.Log(kc).log("default", "hello", "hello", logs.stream, { follow: false });
+    await until("the log", () => Promise.resolve(logs.text() === "hello\n"));
+  });
 
   t("exec -it gives a shell on a terminal (driven through tmux)", async () => {
     const hasTmux = await Deno.stat("/usr/bin/tmux").then(() => true, () => false);

@@ -5,6 +5,7 @@
  * SubjectAccessReview for `nodes/proxy` on this node (answers cached for a minute).
  */
 
+import { upgradeWithProtocol } from "../../machinery/websocket.ts";
 import type { Client } from "../../machinery/client.ts";
 import { type LogOptions, logStream } from "./logs.ts";
 import { pickProtocol, serveAttach, serveExec } from "./exec.ts";
@@ -184,7 +185,7 @@ export function nodeHandler(
       if ("code" in found) return statusResponse(found.code, found.message);
       const flag = (a: string, b: string) =>
         q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
-      const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+      const { socket, response } = upgradeWithProtocol(req, protocol);
       serveExec(socket, found.runtime, found.target, {
         argv,
         stdin: flag("stdin", "input"),
@@ -212,7 +213,7 @@ export function nodeHandler(
       const q = url.searchParams;
       const flag = (a: string, b: string) =>
         q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
-      const { socket, response } = Deno.upgradeWebSocket(req, { protocol });
+      const { socket, response } = upgradeWithProtocol(req, protocol);
       serveAttach(socket, found.running, {
         stdin: flag("stdin", "input") && found.stdin,
         stdout: flag("stdout", "output"),
