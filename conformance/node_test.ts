@@ -436,6 +436,60 @@ if (!hasKubectl()) {
     }
   });
 
+  t("readiness gates the pod's Endpoints; a failing liveness probe restarts the container", async () => {
+    await kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "probed", labels: { app: "probed" } },
+        spec: {
+          containers: [{
+            name: "web",
+            image: "busybox",
+            command: ["sh", "-c", "sleep 2; echo ok > index.html; exec httpd -f -p 18081"],
+            ports: [{ name: "http", containerPort: 18081 }],
+            readinessProbe: { httpGet: { path: "/index.html", port: "http" }, periodSeconds: 1 },
+          }, {
+            name: "liver",
+            image: "busybox",
+            command: ["sh", "-c", "touch alive; sleep 3; rm alive; sleep 3600"],
+            livenessProbe: { exec: { command: ["cat", "alive"] }, periodSeconds: 1, failureThreshold: 2 },
+          }],
+        },
+      }),
+    );
+    await kubectl(["create", "service", "clusterip", "probed", "--tcp=18081:18081"]);
+    const addresses = async () => {
+      const ep = await getJson(["endpoints", "probed"]);
+      const s = ep.subsets?.[0] ?? {};
+      return { ready: (s.addresses ?? []).length, notReady: (s.notReadyAddresses ?? []).length };
+    };
+    await until("the pod listed as not ready", async () => (await addresses()).notReady === 1);
+    await until("the pod listed as ready", async () => (await addresses()).ready === 1);
+    const pod = await until("the liveness restart", async () => {
+      const p = await getJson(["pod", "probed"]);
+      const liver = p.status.containerStatuses.find((c: Json) => c.name === "liver");
+      return liver.restartCount >= 1 && p;
+    });
+    const web = pod.status.containerStatuses.find((c: Json) => c.name === "web");
+    assert.is(web.ready, true);
+    const events = await until("the probe events", async () => {
+      const list = await getJson(["events", "--field-selector", "involvedObject.name=probed"]);
+      const messages = list.items.map((e: Json) => `${e.reason}: ${e.message}`);
+      return messages.some((m: string) => m.startsWith("Killing: Container liver failed liveness probe")) &&
+        messages;
+    });
+    assert.ok(
+      events.some((m: string) => /^Unhealthy: Liveness probe failed: cat: can't open 'alive'/.test(m)),
+    );
+    assert.ok(
+      events.some((m: string) =>
+        /^Unhealthy: Readiness probe failed: Get "http:\/\/[\d.]+:18081\/index.html"/.test(m)
+      ),
+    );
+  });
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

@@ -12,6 +12,7 @@ import type { ImageCatalog } from "../runtime/images.ts";
 import { ImagePullError, type ResolvedImage } from "../runtime/images.ts";
 import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import type { EventRecorder } from "../../controllers/framework/events.ts";
+import { type ProbeKind, Prober, type ProbeResult } from "./prober.ts";
 import { StartError } from "../runtime/runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -83,6 +84,8 @@ interface ContainerRecord {
   pullFailures: number;
   /** Whether the current back-off wait has been reported. */
   backoffReported?: boolean;
+  /** The running container's probes, if it has any. */
+  prober?: Prober;
   /** How the running container was started: what `kubectl exec` runs within. */
   exec?: { cwd: string; env: Record<string, string>; image: ResolvedImage };
 }
@@ -153,7 +156,10 @@ export class PodWorker {
   /** The pod object is gone: stop everything at once. */
   kill(): void {
     this.#done = true;
-    for (const c of this.#containers.values()) c.running?.kill("SIGKILL");
+    for (const c of this.#containers.values()) {
+      c.prober?.stop();
+      c.running?.kill("SIGKILL");
+    }
   }
 
   async sync(): Promise<void> {
@@ -280,6 +286,7 @@ export class PodWorker {
       c.startedAtMs = running.startedAt.getTime();
       c.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
       running.exited.then((exit) => this.#exited(c, running, exit));
+      this.#startProbes(c, spec, running);
       this.#event("Normal", "Created", `Created container: ${c.name}`);
       this.#event("Normal", "Started", `Started container ${c.name}`);
     } catch (err) {
@@ -312,9 +319,71 @@ export class PodWorker {
     return c.backoffMs;
   }
 
+  /** Starts the container's probes; their verdicts drive ready/started and liveness restarts. */
+  #startProbes(c: ContainerRecord, spec: Json, running: RunningContainer): void {
+    const probes: Partial<Record<ProbeKind, Json>> = {};
+    if (spec.startupProbe) probes.startup = spec.startupProbe;
+    if (spec.livenessProbe) probes.liveness = spec.livenessProbe;
+    if (spec.readinessProbe) probes.readiness = spec.readinessProbe;
+    if (Object.keys(probes).length === 0) return;
+    const exec = c.exec!;
+    const title = (kind: ProbeKind) => kind.charAt(0).toUpperCase() + kind.slice(1);
+    const prober = new Prober(probes, {
+      podIP: this.#ctx.hostIP,
+      ports: (spec.ports ?? []) as Array<{ name?: string; containerPort: number }>,
+      exec: async (argv, timeoutMs) => {
+        const child = await this.#ctx.runtime.exec({ ...exec, argv, tty: false });
+        child.stdin.close().catch(() => {});
+        const timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // gone
+          }
+        }, timeoutMs);
+        const [out, err, status] = await Promise.all([
+          new Response(child.stdout).text(),
+          new Response(child.stderr).text(),
+          child.status,
+        ]);
+        clearTimeout(timer);
+        if (status.signal === "SIGKILL") throw new Error(`command timed out after ${timeoutMs / 1000}s`);
+        return { code: status.code, output: out + err };
+      },
+    }, (kind, result: ProbeResult) => {
+      if (c.running !== running) return;
+      if (!result.ok && kind !== "readiness") {
+        this.#event(
+          "Normal",
+          "Killing",
+          `Container ${c.name} failed ${kind} probe, will be restarted`,
+        );
+        const grace = Number(this.#pod.spec?.terminationGracePeriodSeconds ?? 30);
+        running.kill("SIGTERM");
+        setTimeout(() => {
+          if (c.running === running) running.kill("SIGKILL");
+        }, Math.max(0, grace) * 1000);
+      }
+      this.#ctx.wake(0);
+    }, (kind, result) => {
+      if (c.running === running) {
+        this.#event("Warning", "Unhealthy", `${title(kind)} probe failed: ${result.message ?? ""}`);
+      }
+    });
+    c.prober = prober;
+    prober.start();
+  }
+
+  /** Ready: running, started, and its readiness probe (if any) passing. */
+  #ready(c: ContainerRecord): boolean {
+    return !!c.running && (!c.prober || (c.prober.state.startup && c.prober.state.readiness));
+  }
+
   #exited(c: ContainerRecord, running: RunningContainer, exit: ContainerExit): void {
     if (c.running !== running) return;
     c.running = undefined;
+    c.prober?.stop();
+    c.prober = undefined;
     const signal = exit.signal ? SIGNALS[exit.signal] : undefined;
     const exitCode = signal !== undefined ? 128 + signal : exit.exitCode;
     c.state = {
@@ -436,6 +505,7 @@ export class PodWorker {
       );
       this.#killDeadline = Date.now() + Math.max(0, grace) * 1000;
       for (const c of running) {
+        c.prober?.stop();
         this.#event("Normal", "Killing", `Stopping container ${c.name}`);
         c.running!.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
       }
@@ -477,7 +547,7 @@ export class PodWorker {
     if (pod.metadata?.deletionTimestamp && phase === "Running") {
       phase = apps.every((c) => terminated(c)?.exitCode === 0) ? "Succeeded" : "Failed";
     }
-    const allReady = initialized && apps.length > 0 && apps.every((c) => !!c.running);
+    const allReady = initialized && apps.length > 0 && apps.every((c) => this.#ready(c));
     const old = pod.status ?? {};
     const now = rfc3339();
     const done = phase === "Succeeded" || phase === "Failed";
@@ -494,7 +564,7 @@ export class PodWorker {
       if (message) c.message = message;
       return c;
     };
-    const notReady = apps.filter((c) => !c.running).map((c) => c.name);
+    const notReady = apps.filter((c) => !this.#ready(c)).map((c) => c.name);
     const notReadyMessage = notReady.length
       ? `containers with unready status: [${notReady.join(" ")}]`
       : undefined;
@@ -531,11 +601,11 @@ export class PodWorker {
       const s: Json = {
         name: c.name,
         state: this.#shownState(c, pod),
-        ready: !c.init && !!c.running,
+        ready: !c.init && this.#ready(c),
         restartCount: c.restartCount,
         image: specOf(c.name, c.init)?.image,
         imageID: c.imageID ?? "",
-        started: !!c.running,
+        started: !!c.running && (!c.prober || c.prober.state.startup),
       };
       if (c.lastTerminated) s.lastState = { terminated: c.lastTerminated };
       else s.lastState = {};
