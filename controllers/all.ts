@@ -24,6 +24,7 @@ import { newDisruptionController } from "./disruption/controller.ts";
 import { newResourceQuotaController } from "./resourcequota/controller.ts";
 import { newPersistentVolumeBinder } from "./volume/binder.ts";
 import { newLocalVolumeProvisioner } from "./volume/local_provisioner.ts";
+import { newNodeIpamController } from "./nodeipam/controller.ts";
 
 export { LOCAL_STORAGE_CLASS } from "./volume/local_provisioner.ts";
 
@@ -53,6 +54,7 @@ export function controllerFactories(config: ControllersConfig): Record<string, C
     endpointslice: newEndpointSliceController,
     endpointslicemirroring: newEndpointSliceMirroringController,
     "node-lifecycle": newNodeLifecycleController(),
+    "node-ipam-controller": newNodeIpamController(),
     "taint-eviction-controller": newTaintEvictionController(),
     disruption: newDisruptionController(),
     resourcequota: newResourceQuotaController(),

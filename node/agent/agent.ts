@@ -19,6 +19,7 @@ import { ImageCatalog } from "../runtime/images.ts";
 import { ProcessRuntime } from "../runtime/process.ts";
 import type { PodRuntime } from "../runtime/runtime.ts";
 import { type HostFacts, hostFacts } from "./node_info.ts";
+import { BridgeNetwork, canMakeNetworks, HostNetwork, type PodNetwork } from "./network.ts";
 import { type Backoff, DEFAULT_BACKOFF, PodWorker } from "./pod_worker.ts";
 import { NodeAuthorizer, nodeHandler } from "./server.ts";
 
@@ -44,6 +45,8 @@ export interface NodeAgentOptions {
   backoff?: Backoff;
   leaseRenewMs?: number;
   labels?: Record<string, string>;
+  /** Pods on the host's network even where namespaces could be made. */
+  hostNetworkOnly?: boolean;
 }
 
 export class NodeAgent {
@@ -64,6 +67,7 @@ export class NodeAgent {
   #leaseTimer?: ReturnType<typeof setInterval>;
   #port = 0;
   #stopping = false;
+  #network?: PodNetwork;
 
   constructor(options: NodeAgentOptions) {
     this.name = options.name;
@@ -104,6 +108,7 @@ export class NodeAgent {
     });
     await this.#serve();
     await this.#register();
+    this.#network = await this.#podNetwork();
     await this.#lease.renew();
     this.#leaseTimer = setInterval(() => {
       this.#lease.renew().catch((err) => console.error(`kubedeno: node ${this.name}: lease: ${err.message}`));
@@ -117,10 +122,12 @@ export class NodeAgent {
   /** Stops watching and serving; the pods' processes are stopped too (no orphans left behind). */
   async stop(): Promise<void> {
     this.#stopping = true;
-    for (const w of this.#workers.values()) w.kill();
+    const killed = Promise.all([...this.#workers.values()].map((w) => w.kill()));
     if (this.#leaseTimer !== undefined) clearInterval(this.#leaseTimer);
     this.#informer.stop();
     await this.#controller.stop();
+    await killed;
+    await this.#network?.close();
     await this.#server?.shutdown();
   }
 
@@ -157,6 +164,35 @@ export class NodeAgent {
       },
     }, handler);
     this.#port = await ready.promise;
+  }
+
+  /**
+   * A bridge and a namespace per pod when this process may make them and the node has a podCIDR
+   * (the node IPAM controller gives one within seconds); otherwise the host's network.
+   */
+  async #podNetwork(): Promise<PodNetwork> {
+    const hostIP = this.#facts!.addresses[0].address;
+    if (this.#options.hostNetworkOnly || !(await canMakeNetworks())) return new HostNetwork(hostIP);
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline && !this.#stopping) {
+      const node = await this.#nodes.get("", this.name).catch(() => undefined);
+      const cidr = node?.spec?.podCIDR;
+      if (cidr) {
+        const network = new BridgeNetwork(cidr, this.name, hostIP);
+        try {
+          await network.init();
+          return network;
+        } catch (err) {
+          console.error(
+            `kubedeno: node ${this.name}: pod network: ${(err as Error).message}; pods use the host's`,
+          );
+          return new HostNetwork(hostIP);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    console.error(`kubedeno: node ${this.name}: no podCIDR assigned; pods use the host's network`);
+    return new HostNetwork(hostIP);
   }
 
   #nodeStatus(): Json {
@@ -252,7 +288,7 @@ export class NodeAgent {
     let worker = this.#workers.get(key);
     if (!pod || (worker && worker.pod.metadata?.uid !== pod.metadata?.uid)) {
       // Gone (or replaced by a namesake): whatever ran for it stops now.
-      worker?.kill();
+      await worker?.kill();
       this.#workers.delete(key);
       worker = undefined;
       if (!pod) return;
@@ -263,6 +299,7 @@ export class NodeAgent {
         images: this.#images!,
         podsDir: `${this.#options.rootDir}/pods`,
         hostIP: this.#facts!.addresses[0].address,
+        network: this.#network!,
         backoff: this.#options.backoff ?? DEFAULT_BACKOFF,
         clusterEnv: {
           KUBERNETES_SERVICE_HOST: this.#options.apiServer.host,

@@ -13,6 +13,7 @@ import { ImagePullError, type ResolvedImage } from "../runtime/images.ts";
 import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import type { EventRecorder } from "../../controllers/framework/events.ts";
 import { type ProbeKind, Prober, type ProbeResult } from "./prober.ts";
+import type { PodNetwork, PodSandbox } from "./network.ts";
 import { StartError } from "../runtime/runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -36,6 +37,8 @@ export interface PodContext {
   /** Where pod directories and logs go. */
   podsDir: string;
   hostIP: string;
+  /** Makes and removes the pods' sandboxes (network namespaces). */
+  network: PodNetwork;
   backoff: Backoff;
   /** The environment every container gets (KUBERNETES_SERVICE_HOST/PORT). */
   clusterEnv: Record<string, string>;
@@ -87,7 +90,7 @@ interface ContainerRecord {
   /** The running container's probes, if it has any. */
   prober?: Prober;
   /** How the running container was started: what `kubectl exec` runs within. */
-  exec?: { cwd: string; env: Record<string, string>; image: ResolvedImage };
+  exec?: { cwd: string; env: Record<string, string>; image: ResolvedImage; prefix: string[] };
 }
 
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGQUIT: 3 };
@@ -97,6 +100,8 @@ export class PodWorker {
   #pod: Pod;
   readonly #containers = new Map<string, ContainerRecord>();
   #lastStatus = "";
+  /** The pod's network, once made (before its first container starts). */
+  #sandbox?: PodSandbox;
   #startTime?: string;
   #killDeadline?: number;
   #done = false;
@@ -109,6 +114,10 @@ export class PodWorker {
 
   get pod(): Pod {
     return this.#pod;
+  }
+
+  get #podIP(): string {
+    return this.#sandbox?.ip ?? this.#ctx.hostIP;
   }
 
   get podDir(): string {
@@ -128,7 +137,7 @@ export class PodWorker {
   /** What an exec in the container runs within, while it runs. */
   execTarget(
     container: string,
-  ): { cwd: string; env: Record<string, string>; image: ResolvedImage } | undefined {
+  ): { cwd: string; env: Record<string, string>; image: ResolvedImage; prefix: string[] } | undefined {
     const c = this.#containers.get(container);
     return c?.running ? c.exec : undefined;
   }
@@ -154,12 +163,21 @@ export class PodWorker {
   }
 
   /** The pod object is gone: stop everything at once. */
-  kill(): void {
+  async kill(): Promise<void> {
     this.#done = true;
     for (const c of this.#containers.values()) {
       c.prober?.stop();
       c.running?.kill("SIGKILL");
     }
+    await this.#releaseSandbox();
+  }
+
+  async #releaseSandbox(): Promise<void> {
+    if (!this.#sandbox) return;
+    this.#sandbox = undefined;
+    await this.#ctx.network.tearDown(this.#pod.metadata!.uid!).catch((err) =>
+      console.error(`kubedeno: tearing down the network of ${this.#pod.metadata?.name}: ${err.message}`)
+    );
   }
 
   async sync(): Promise<void> {
@@ -261,6 +279,7 @@ export class PodWorker {
     }
     c.pullFailures = 0;
     c.imageID = image.imageID;
+    this.#sandbox ??= await this.#ctx.network.setUp(this.#pod.metadata!.uid!, !!this.#pod.spec?.hostNetwork);
     this.#event("Normal", "Pulled", `Container image "${spec.image}" already present on machine`);
     if (c.containerID) {
       // A restart: what ran before becomes lastState.
@@ -279,9 +298,10 @@ export class PodWorker {
         logPath: `${this.podDir}/${c.name}/${c.restartCount}.log`,
         stdin: !!spec.stdin,
         tty: !!spec.tty,
+        prefix: this.#sandbox.prefix,
       });
       c.running = running;
-      c.exec = { cwd: `${this.podDir}/${c.name}`, env, image };
+      c.exec = { cwd: `${this.podDir}/${c.name}`, env, image, prefix: this.#sandbox.prefix };
       c.containerID = running.containerID;
       c.startedAtMs = running.startedAt.getTime();
       c.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
@@ -329,7 +349,7 @@ export class PodWorker {
     const exec = c.exec!;
     const title = (kind: ProbeKind) => kind.charAt(0).toUpperCase() + kind.slice(1);
     const prober = new Prober(probes, {
-      podIP: this.#ctx.hostIP,
+      podIP: this.#podIP,
       ports: (spec.ports ?? []) as Array<{ name?: string; containerPort: number }>,
       exec: async (argv, timeoutMs) => {
         const child = await this.#ctx.runtime.exec({ ...exec, argv, tty: false });
@@ -461,8 +481,8 @@ export class PodWorker {
         "spec.serviceAccountName": pod.spec?.serviceAccountName,
         "status.hostIP": this.#ctx.hostIP,
         "status.hostIPs": this.#ctx.hostIP,
-        "status.podIP": this.#ctx.hostIP,
-        "status.podIPs": this.#ctx.hostIP,
+        "status.podIP": this.#podIP,
+        "status.podIPs": this.#podIP,
       };
       return fields[path] ?? "";
     }
@@ -523,6 +543,7 @@ export class PodWorker {
     }
     await this.#report(true, false);
     this.#done = true;
+    await this.#releaseSandbox();
     await this.#ctx.remove(pod);
   }
 
@@ -618,8 +639,7 @@ export class PodWorker {
       conditions,
       hostIP: this.#ctx.hostIP,
       hostIPs: [{ ip: this.#ctx.hostIP }],
-      podIP: this.#ctx.hostIP,
-      podIPs: [{ ip: this.#ctx.hostIP }],
+      ...(this.#sandbox ? { podIP: this.#podIP, podIPs: [{ ip: this.#podIP }] } : {}),
       startTime: this.#startTime,
       containerStatuses: apps.map(containerStatus),
       qosClass: old.qosClass,

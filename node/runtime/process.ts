@@ -121,9 +121,12 @@ export class ProcessRuntime implements PodRuntime {
     this.#hasSetsid ??= await Deno.stat(SETSID).then(() => true, () => false);
     const tty = !!request.tty && await Deno.stat(SCRIPT).then(() => true, () => false);
     // On a terminal the command runs under script(1), which makes the pseudo-terminal.
-    const command = tty
-      ? [SCRIPT, "-qfec", [program, ...argv.slice(1)].map(shellQuote).join(" "), "/dev/null"]
-      : [program, ...argv.slice(1)];
+    const command = [
+      ...(request.prefix ?? []),
+      ...(tty
+        ? [SCRIPT, "-qfec", [program, ...argv.slice(1)].map(shellQuote).join(" "), "/dev/null"]
+        : [program, ...argv.slice(1)]),
+    ];
     let child: Deno.ChildProcess;
     try {
       child = new Deno.Command(this.#hasSetsid ? SETSID : command[0], {
@@ -204,9 +207,13 @@ export class ProcessRuntime implements PodRuntime {
     }
     const argv = [program, ...request.argv.slice(1)];
     const tty = request.tty && await Deno.stat(SCRIPT).then(() => true, () => false);
-    return new Deno.Command(tty ? SCRIPT : program, {
-      // script -e: its exit status is the command's; -f flushes at once; -q says nothing itself.
-      args: tty ? ["-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : argv.slice(1),
+    // script -e: its exit status is the command's; -f flushes at once; -q says nothing itself.
+    const command = [
+      ...(request.prefix ?? []),
+      ...(tty ? [SCRIPT, "-qfec", argv.map(shellQuote).join(" "), "/dev/null"] : argv),
+    ];
+    return new Deno.Command(command[0], {
+      args: command.slice(1),
       cwd: request.cwd,
       env: { HOME: request.cwd, ...(tty ? { TERM: "xterm" } : {}), ...request.env },
       clearEnv: true,

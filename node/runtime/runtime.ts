@@ -21,6 +21,8 @@ export interface ContainerRequest {
   stdin?: boolean;
   /** Run on a terminal (`tty: true`): stdout and stderr arrive merged. */
   tty?: boolean;
+  /** A command prefix that puts the process in the pod's sandbox (its network namespace). */
+  prefix?: string[];
 }
 
 /** A live connection to a running container's streams (`kubectl attach`). */
@@ -65,6 +67,7 @@ export interface ExecRequest {
   cwd: string;
   env: Record<string, string>;
   image: ResolvedImage;
+  prefix?: string[];
   argv: string[];
   /** Give it a terminal (stdout and stderr then arrive merged). */
   tty: boolean;
