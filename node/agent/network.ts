@@ -30,6 +30,17 @@ async function ip(...args: string[]): Promise<string> {
   return new TextDecoder().decode(out.stdout);
 }
 
+/** Runs commands (made of names and addresses only) in one shell, stopping at the first failure. */
+async function shell(commands: string[]): Promise<void> {
+  const out = await new Deno.Command("/bin/sh", {
+    args: ["-ec", commands.join("\n")],
+    stdout: "null",
+    stderr: "piped",
+  })
+    .output();
+  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr).trim());
+}
+
 /** A short stable hex name part (interface names are at most 15 characters). */
 async function shortHash(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
@@ -114,12 +125,12 @@ export class BridgeNetwork implements PodNetwork {
 
   async #names(podUid: string) {
     const h = await shortHash(podUid);
-    return { ns: `kd${this.#bridge.slice(4, 8)}-${podUid}`, host: `kv${h}`, peer: `kp${h}` };
+    return { ns: `kd${this.#bridge.slice(4, 8)}-${podUid}`, host: `kv${h}` };
   }
 
   async setUp(podUid: string, hostNetwork: boolean): Promise<PodSandbox> {
     if (hostNetwork) return { ip: this.#hostIP, prefix: [] };
-    const { ns, host, peer } = await this.#names(podUid);
+    const { ns, host } = await this.#names(podUid);
     const prefix = [IP, "netns", "exec", ns];
     const known = this.#used.get(ns);
     if (known) return { ip: known, prefix };
@@ -134,15 +145,19 @@ export class BridgeNetwork implements PodNetwork {
     if (!address) throw new Error(`no address left in ${this.#cidr}`);
     this.#used.set(ns, address);
     try {
-      await ip("netns", "add", ns);
-      await ip("link", "add", host, "type", "veth", "peer", "name", peer);
-      await ip("link", "set", host, "master", this.#bridge, "up");
-      await ip("link", "set", peer, "netns", ns);
-      await ip("-n", ns, "link", "set", peer, "name", "eth0");
-      await ip("-n", ns, "addr", "add", `${address}/24`, "dev", "eth0");
-      await ip("-n", ns, "link", "set", "eth0", "up");
-      await ip("-n", ns, "link", "set", "lo", "up");
-      await ip("-n", ns, "route", "add", "default", "via", this.gateway);
+      // One shell; the pod's end of the pair is made inside its namespace (moving a link between
+      // namespaces and renaming it cost three times as much), and the namespace's own settings go
+      // through one ip -batch.
+      await shell([
+        `${IP} netns add ${ns}`,
+        `${IP} link add ${host} master ${this.#bridge} up type veth peer name eth0 netns ${ns}`,
+        `${IP} -n ${ns} -batch - <<END`,
+        `addr add ${address}/24 dev eth0`,
+        `link set eth0 up`,
+        `link set lo up`,
+        `route add default via ${this.gateway}`,
+        `END`,
+      ]);
     } catch (err) {
       await this.tearDown(podUid);
       throw err;

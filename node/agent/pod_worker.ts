@@ -645,7 +645,8 @@ export class PodWorker {
       qosClass: old.qosClass,
     };
     if (inits.length) status.initContainerStatuses = inits.map(containerStatus);
-    const text = JSON.stringify(status, (k, v) => (k === "lastTransitionTime" ? undefined : v));
+    // What would change: transition times and nulls (dropped once stored) aside.
+    const text = JSON.stringify(status, (k, v) => (k === "lastTransitionTime" || v === null ? undefined : v));
     if (text === this.#lastStatus) return;
     await this.#ctx.patchStatus(pod, status);
     this.#lastStatus = text;
