@@ -490,6 +490,84 @@ if (!hasKubectl()) {
     );
   });
 
+  t(
+    "volumes: configMap (refreshed when it changes), emptyDir shared by two containers, downward API",
+    async () => {
+      if (Deno.uid() !== 0) return console.log("skipped: mounting volumes at their mountPath needs root");
+      await kubectl(["create", "configmap", "vol-settings", "--from-literal=color=blue"]);
+      const mountRoot = `/kubedeno-test-${Date.now()}`;
+      await kubectl(
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "vols", labels: { app: "vols" } },
+          spec: {
+            volumes: [
+              { name: "cfg", configMap: { name: "vol-settings" } },
+              { name: "shared", emptyDir: {} },
+              {
+                name: "info",
+                downwardAPI: { items: [{ path: "labels", fieldRef: { fieldPath: "metadata.labels" } }] },
+              },
+            ],
+            containers: [{
+              name: "writer",
+              image: "busybox",
+              command: ["sh", "-c", `echo from-writer > ${mountRoot}/shared/note; sleep 3600`],
+              volumeMounts: [{ name: "shared", mountPath: `${mountRoot}/shared` }],
+            }, {
+              name: "reader",
+              image: "busybox",
+              command: ["sleep", "3600"],
+              volumeMounts: [
+                { name: "cfg", mountPath: `${mountRoot}/config`, readOnly: true },
+                { name: "shared", mountPath: `${mountRoot}/shared` },
+                { name: "info", mountPath: `${mountRoot}/info` },
+              ],
+            }],
+          },
+        }),
+      );
+      try {
+        await podReaches("vols", "Running");
+        const read = (path: string) => kubectl(["exec", "vols", "-c", "reader", "--", "cat", path]);
+        assert.is(await read(`${mountRoot}/config/color`), "blue");
+        assert.is(
+          await until("the writer's note", () => read(`${mountRoot}/shared/note`).catch(() => "")),
+          "from-writer\n",
+        );
+        assert.is(await read(`${mountRoot}/info/labels`), 'app="vols"');
+        const write = await server.kubectl([
+          "exec",
+          "vols",
+          "-c",
+          "reader",
+          "--",
+          "touch",
+          `${mountRoot}/config/x`,
+        ]);
+        assert.match(write.stderr, /Read-only file system/);
+        // Outside the container the mount is not there: the host's directory stays empty.
+        assert.equal([...Deno.readDirSync(`${mountRoot}/config`)], []);
+        await kubectl([
+          "patch",
+          "configmap",
+          "vol-settings",
+          "-p",
+          JSON.stringify({ data: { color: "red" } }),
+        ]);
+        await until(
+          "the new value in the volume",
+          async () => (await read(`${mountRoot}/config/color`)) === "red",
+        );
+      } finally {
+        await kubectl(["delete", "pod", "vols", "--wait=true"]);
+        await Deno.remove(mountRoot, { recursive: true }).catch(() => {});
+      }
+    },
+  );
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

@@ -306,7 +306,10 @@ export class NodeAgent {
           KUBERNETES_SERVICE_PORT: String(this.#options.apiServer.port),
           KUBERNETES_SERVICE_PORT_HTTPS: String(this.#options.apiServer.port),
         },
-        lookup: (kind, ns, name) => this.#client.resource("", kind).get(ns, name).catch(() => undefined),
+        lookup: (kind, ns, name) =>
+          this.#client.resource("", kind).get(kind === "persistentvolumes" ? "" : ns, name).catch(() =>
+            undefined
+          ),
         patchStatus: (p, status) => this.#patchStatus(p, status),
         remove: (p) => this.#remove(p),
         events: this.#events,

@@ -14,6 +14,7 @@ import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/run
 import type { EventRecorder } from "../../controllers/framework/events.ts";
 import { type ProbeKind, Prober, type ProbeResult } from "./prober.ts";
 import type { PodNetwork, PodSandbox } from "./network.ts";
+import { containerMounts, mountPrefix, prepareVolumes, releaseVolumes, VolumeError } from "./volumes.ts";
 import { StartError } from "../runtime/runtime.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -43,7 +44,11 @@ export interface PodContext {
   /** The environment every container gets (KUBERNETES_SERVICE_HOST/PORT). */
   clusterEnv: Record<string, string>;
   /** Values for env valueFrom configMapKeyRef / secretKeyRef. */
-  lookup(kind: "configmaps" | "secrets", namespace: string, name: string): Promise<Json | undefined>;
+  lookup(
+    kind: "configmaps" | "secrets" | "persistentvolumeclaims" | "persistentvolumes",
+    namespace: string,
+    name: string,
+  ): Promise<Json | undefined>;
   patchStatus(pod: Pod, status: Json): Promise<void>;
   /** Removes the pod object once everything has stopped. */
   remove(pod: Pod): Promise<void>;
@@ -93,6 +98,9 @@ interface ContainerRecord {
   exec?: { cwd: string; env: Record<string, string>; image: ResolvedImage; prefix: string[] };
 }
 
+/** How often a running pod's configMap, secret and downward API volumes are brought up to date. */
+const REFRESH_MS = 5_000;
+
 const SIGNALS: Record<string, number> = { SIGKILL: 9, SIGTERM: 15, SIGINT: 2, SIGHUP: 1, SIGQUIT: 3 };
 
 export class PodWorker {
@@ -102,6 +110,9 @@ export class PodWorker {
   #lastStatus = "";
   /** The pod's network, once made (before its first container starts). */
   #sandbox?: PodSandbox;
+  /** The host directory of each volume, once made. */
+  #volumes?: Map<string, string>;
+  #mountFailureReported = false;
   #startTime?: string;
   #killDeadline?: number;
   #done = false;
@@ -173,6 +184,10 @@ export class PodWorker {
   }
 
   async #releaseSandbox(): Promise<void> {
+    if (this.#volumes) {
+      this.#volumes = undefined;
+      await releaseVolumes(this.#pod, `${this.podDir}/volumes`);
+    }
     if (!this.#sandbox) return;
     this.#sandbox = undefined;
     await this.#ctx.network.tearDown(this.#pod.metadata!.uid!).catch((err) =>
@@ -215,6 +230,7 @@ export class PodWorker {
         if (restart) await this.#startWhenDue(c, spec, now);
       }
     }
+    await this.#refreshVolumes();
     await this.#report(initialized, failedInit);
   }
 
@@ -280,6 +296,24 @@ export class PodWorker {
     c.pullFailures = 0;
     c.imageID = image.imageID;
     this.#sandbox ??= await this.#ctx.network.setUp(this.#pod.metadata!.uid!, !!this.#pod.spec?.hostNetwork);
+    if (!this.#volumes) {
+      try {
+        this.#volumes = await prepareVolumes(this.#pod, this.#volumeContext(), true);
+      } catch (err) {
+        if (!(err instanceof VolumeError)) throw err;
+        const volume = this.#failedVolume(err.message);
+        if (!this.#mountFailureReported) {
+          this.#mountFailureReported = true;
+          this.#event(
+            "Warning",
+            "FailedMount",
+            `MountVolume.SetUp failed for volume "${volume}" : ${err.message}`,
+          );
+        }
+        this.#ctx.wake(2000);
+        return;
+      }
+    }
     this.#event("Normal", "Pulled", `Container image "${spec.image}" already present on machine`);
     if (c.containerID) {
       // A restart: what ran before becomes lastState.
@@ -298,10 +332,18 @@ export class PodWorker {
         logPath: `${this.podDir}/${c.name}/${c.restartCount}.log`,
         stdin: !!spec.stdin,
         tty: !!spec.tty,
-        prefix: this.#sandbox.prefix,
+        prefix: [...this.#sandbox.prefix, ...mountPrefix(containerMounts(spec, this.#volumes))],
       });
       c.running = running;
-      c.exec = { cwd: `${this.podDir}/${c.name}`, env, image, prefix: this.#sandbox.prefix };
+      // exec joins the container's own mount and network namespaces (root), else the pod's network.
+      c.exec = {
+        cwd: `${this.podDir}/${c.name}`,
+        env,
+        image,
+        prefix: Deno.uid() === 0
+          ? ["/usr/bin/nsenter", "-t", String(running.pid), "-m", "-n"]
+          : this.#sandbox.prefix,
+      };
       c.containerID = running.containerID;
       c.startedAtMs = running.startedAt.getTime();
       c.state = { running: { startedAt: rfc3339(running.startedAt.getTime()) } };
@@ -330,6 +372,64 @@ export class PodWorker {
 
   #event(type: "Normal" | "Warning", reason: string, message: string): void {
     this.#ctx.events.event(this.#pod as never, type, reason, message);
+  }
+
+  #volumeContext() {
+    const pod = this.#pod;
+    return {
+      dir: `${this.podDir}/volumes`,
+      lookup: this.#ctx.lookup,
+      field: (path: string): string | undefined => {
+        const meta = pod.metadata ?? {};
+        const pairs = (m: Record<string, string> | undefined) =>
+          Object.entries(m ?? {}).sort().map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n");
+        switch (path) {
+          case "metadata.name":
+            return meta.name;
+          case "metadata.namespace":
+            return meta.namespace;
+          case "metadata.uid":
+            return meta.uid;
+          case "metadata.labels":
+            return pairs(meta.labels);
+          case "metadata.annotations":
+            return pairs(meta.annotations);
+          case "spec.nodeName":
+            return pod.spec?.nodeName;
+          case "spec.serviceAccountName":
+            return pod.spec?.serviceAccountName;
+          case "status.podIP":
+            return this.#podIP;
+          case "status.hostIP":
+            return this.#ctx.hostIP;
+        }
+        const label = /^metadata\.labels\['(.+)'\]$/.exec(path);
+        if (label) return meta.labels?.[label[1]];
+        const annotation = /^metadata\.annotations\['(.+)'\]$/.exec(path);
+        if (annotation) return meta.annotations?.[annotation[1]];
+        return undefined;
+      },
+    };
+  }
+
+  /** The volume a setup error is about (its source's name appears in the message). */
+  #failedVolume(message: string): string {
+    for (const v of (this.#pod.spec?.volumes ?? []) as Json[]) {
+      const ref = v.configMap?.name ?? v.secret?.secretName ?? v.persistentVolumeClaim?.claimName;
+      if (ref && message.includes(`"${ref}"`)) return v.name;
+    }
+    return (this.#pod.spec?.volumes?.[0]?.name as string) ?? "";
+  }
+
+  /** Brings configMap, secret, downwardAPI and projected volumes up to date (every sync). */
+  async #refreshVolumes(): Promise<void> {
+    if (!this.#volumes) return;
+    const refreshable = ((this.#pod.spec?.volumes ?? []) as Json[]).some((v) =>
+      v.configMap || v.secret || v.downwardAPI || v.projected
+    );
+    if (!refreshable || ![...this.#containers.values()].some((c) => c.running)) return;
+    await prepareVolumes(this.#pod, this.#volumeContext(), false).catch(() => {});
+    this.#ctx.wake(REFRESH_MS);
   }
 
   /** The back-off before the next try: 10 s, doubling to 5 min. */
