@@ -249,6 +249,7 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
   });
   const components = new AbortController();
   const stopSimulator: Array<() => Promise<void>> = [];
+  let startNodes: (() => void) | undefined;
   if (withComponents) {
     // In one process the components reach the API through its own handler: no sockets, no TLS.
     const client = new Client({
@@ -269,10 +270,18 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
     );
     const realNodes = flags.nodes ?? (flags.simulatedNodes > 0 ? 0 : 1);
     if (realNodes > 0) {
-      const agents = await runNodes(client, flags, realNodes, { host: endpointAddress(host), port });
-      stopSimulator.push(async () => {
-        await Promise.all(agents.map((a) => a.stop()));
-      });
+      // Nodes join as kubelets do, after the API server is up: its readiness does not wait for them.
+      startNodes = () => {
+        const starting = runNodes(client, flags, realNodes, { host: endpointAddress(host), port }).catch(
+          (err) => {
+            console.error(`kubedeno: starting the node failed: ${(err as Error).message}`);
+            return [];
+          },
+        );
+        stopSimulator.push(async () => {
+          await Promise.all((await starting).map((a) => a.stop()));
+        });
+      };
     }
     if (flags.simulatedNodes > 0) {
       const sim = await runSimulatedNodes(
@@ -289,6 +298,7 @@ export async function runApiServer(flags: ServerFlags, withComponents = false): 
   const ms = (performance.now() - started).toFixed(0);
   console.error(`kubedeno: serving on https://${host}:${port} (ready in ${ms} ms)`);
   console.log(`export KUBECONFIG=${pki.kubeconfigPath}`);
+  startNodes?.();
 
   const shutdown = async () => {
     ready = false;
