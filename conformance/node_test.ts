@@ -568,6 +568,57 @@ if (!hasKubectl()) {
     },
   );
 
+  t(
+    "postStart runs after the start; deletion runs preStop before SIGTERM, within the grace period",
+    async () => {
+      await kubectl(
+        ["apply", "-f", "-"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "hooked" },
+          spec: {
+            terminationGracePeriodSeconds: 5,
+            containers: [{
+              name: "c",
+              image: "busybox",
+              command: [
+                "sh",
+                "-c",
+                "trap 'echo got TERM after $(cat stopping); exit 0' TERM; while true; do sleep 0.1; done",
+              ],
+              lifecycle: {
+                postStart: { exec: { command: ["sh", "-c", "echo started > poststart"] } },
+                preStop: { exec: { command: ["sh", "-c", "echo prestop > stopping; sleep 1"] } },
+              },
+            }],
+          },
+        }),
+      );
+      await podReaches("hooked", "Running");
+      assert.is(
+        await until(
+          "the postStart hook's file",
+          () => kubectl(["exec", "hooked", "--", "cat", "poststart"]).catch(() => ""),
+        ),
+        "started\n",
+      );
+      // Follow the log while deleting: the container's TERM handler reports what preStop left.
+      const follow = new Deno.Command("kubectl", {
+        args: ["logs", "-f", "hooked"],
+        env: { KUBECONFIG: server.kubeconfig },
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const t0 = Date.now();
+      await kubectl(["delete", "pod", "hooked", "--wait=true", "--timeout=20s"]);
+      const took = Date.now() - t0;
+      const logged = new TextDecoder().decode((await follow.output()).stdout);
+      assert.match(logged, /got TERM after prestop/);
+      assert.ok(took >= 1000 && took < 5000, `deletion took ${took} ms`);
+    },
+  );
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

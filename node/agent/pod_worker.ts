@@ -12,7 +12,7 @@ import type { ImageCatalog } from "../runtime/images.ts";
 import { ImagePullError, type ResolvedImage } from "../runtime/images.ts";
 import type { ContainerExit, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import type { EventRecorder } from "../../controllers/framework/events.ts";
-import { type ProbeKind, Prober, type ProbeResult } from "./prober.ts";
+import { type ProbeKind, probeOnce, Prober, type ProbeResult, type ProbeTarget } from "./prober.ts";
 import type { PodNetwork, PodSandbox } from "./network.ts";
 import { containerMounts, mountPrefix, prepareVolumes, releaseVolumes, VolumeError } from "./volumes.ts";
 import { StartError } from "../runtime/runtime.ts";
@@ -341,7 +341,7 @@ export class PodWorker {
         env,
         image,
         prefix: Deno.uid() === 0
-          ? ["/usr/bin/nsenter", "-t", String(running.pid), "-m", "-n"]
+          ? ["/usr/bin/nsenter", "-t", String(running.pid), "-m", "-n", `--wd=${this.podDir}/${c.name}`]
           : this.#sandbox.prefix,
       };
       c.containerID = running.containerID;
@@ -351,6 +351,18 @@ export class PodWorker {
       this.#startProbes(c, spec, running);
       this.#event("Normal", "Created", `Created container: ${c.name}`);
       this.#event("Normal", "Started", `Started container ${c.name}`);
+      const postStart = spec.lifecycle?.postStart;
+      if (postStart) {
+        this.#runHook(postStart, c, spec, 30_000).then((result) => {
+          if (result.ok || c.running !== running) return;
+          this.#event(
+            "Warning",
+            "FailedPostStartHook",
+            `PostStartHook failed${result.message ? `: ${result.message}` : ""}`,
+          );
+          running.kill("SIGTERM");
+        });
+      }
     } catch (err) {
       if (!(err instanceof StartError)) throw err;
       this.#event("Warning", "Failed", `Error: ${err.message}`);
@@ -446,31 +458,8 @@ export class PodWorker {
     if (spec.livenessProbe) probes.liveness = spec.livenessProbe;
     if (spec.readinessProbe) probes.readiness = spec.readinessProbe;
     if (Object.keys(probes).length === 0) return;
-    const exec = c.exec!;
     const title = (kind: ProbeKind) => kind.charAt(0).toUpperCase() + kind.slice(1);
-    const prober = new Prober(probes, {
-      podIP: this.#podIP,
-      ports: (spec.ports ?? []) as Array<{ name?: string; containerPort: number }>,
-      exec: async (argv, timeoutMs) => {
-        const child = await this.#ctx.runtime.exec({ ...exec, argv, tty: false });
-        child.stdin.close().catch(() => {});
-        const timer = setTimeout(() => {
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // gone
-          }
-        }, timeoutMs);
-        const [out, err, status] = await Promise.all([
-          new Response(child.stdout).text(),
-          new Response(child.stderr).text(),
-          child.status,
-        ]);
-        clearTimeout(timer);
-        if (status.signal === "SIGKILL") throw new Error(`command timed out after ${timeoutMs / 1000}s`);
-        return { code: status.code, output: out + err };
-      },
-    }, (kind, result: ProbeResult) => {
+    const prober = new Prober(probes, this.#probeTarget(c, spec), (kind, result: ProbeResult) => {
       if (c.running !== running) return;
       if (!result.ok && kind !== "readiness") {
         this.#event(
@@ -492,6 +481,46 @@ export class PodWorker {
     });
     c.prober = prober;
     prober.start();
+  }
+
+  /** How probes and lifecycle hooks reach a running container. */
+  #probeTarget(c: ContainerRecord, spec: Json): ProbeTarget {
+    const exec = c.exec!;
+    return {
+      podIP: this.#podIP,
+      ports: (spec.ports ?? []) as Array<{ name?: string; containerPort: number }>,
+      exec: async (argv, timeoutMs) => {
+        const child = await this.#ctx.runtime.exec({ ...exec, argv, tty: false });
+        child.stdin.close().catch(() => {});
+        const timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // gone
+          }
+        }, timeoutMs);
+        const [out, err, status] = await Promise.all([
+          new Response(child.stdout).text(),
+          new Response(child.stderr).text(),
+          child.status,
+        ]);
+        clearTimeout(timer);
+        if (status.signal === "SIGKILL") throw new Error(`command timed out after ${timeoutMs / 1000}s`);
+        return { code: status.code, output: out + err };
+      },
+    };
+  }
+
+  /** Runs a lifecycle hook (exec, httpGet or sleep) within `timeoutMs`. */
+  async #runHook(handler: Json, c: ContainerRecord, spec: Json, timeoutMs: number): Promise<ProbeResult> {
+    if (handler.sleep) {
+      await new Promise((r) => setTimeout(r, Math.min(timeoutMs, Number(handler.sleep.seconds ?? 0) * 1000)));
+      return { ok: true };
+    }
+    return await probeOnce(
+      { ...handler, timeoutSeconds: Math.max(1, Math.ceil(timeoutMs / 1000)) },
+      this.#probeTarget(c, spec),
+    );
   }
 
   /** Ready: running, started, and its readiness probe (if any) passing. */
@@ -627,7 +656,23 @@ export class PodWorker {
       for (const c of running) {
         c.prober?.stop();
         this.#event("Normal", "Killing", `Stopping container ${c.name}`);
-        c.running!.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
+        const spec = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])]
+          .find((x: Json) => x.name === c.name) ?? {};
+        const target = c.running!;
+        const preStop = spec.lifecycle?.preStop;
+        if (preStop && grace > 0) {
+          // The preStop hook runs first, within the grace period; then SIGTERM.
+          this.#runHook(preStop, c, spec, grace * 1000).then((result) => {
+            if (!result.ok) {
+              this.#event(
+                "Warning",
+                "FailedPreStopHook",
+                `PreStopHook failed${result.message ? `: ${result.message}` : ""}`,
+              );
+            }
+            target.kill("SIGTERM");
+          });
+        } else target.kill(grace > 0 ? "SIGTERM" : "SIGKILL");
       }
     } else if (Date.now() >= this.#killDeadline) {
       for (const c of running) c.running!.kill("SIGKILL");

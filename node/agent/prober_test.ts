@@ -47,7 +47,7 @@ test("exec: exit 0 passes; otherwise the output is the message", async () => {
 });
 
 test("thresholds: readiness needs successThreshold passes, liveness flips after failureThreshold", async () => {
-  let code = 1;
+  const code = 1;
   const changes: string[] = [];
   const prober = new Prober(
     {
