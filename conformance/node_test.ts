@@ -619,6 +619,56 @@ if (!hasKubectl()) {
     },
   );
 
+  t("limits through cgroups: a memory hog is OOMKilled, a CPU limit throttles", async () => {
+    const cgroupV1 = await Deno.stat("/sys/fs/cgroup/memory/cgroup.procs").then(() => true, () => false);
+    if (Deno.uid() !== 0 || !cgroupV1) return console.log("skipped: needs root and cgroup v1 controllers");
+    await kubectl(
+      ["apply", "-f", "-"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "List",
+        items: [{
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "hog" },
+          spec: {
+            restartPolicy: "Never",
+            containers: [{
+              name: "hog",
+              image: "busybox",
+              command: ["tail", "/dev/zero"],
+              resources: { limits: { memory: "50Mi" } },
+            }],
+          },
+        }, {
+          apiVersion: "v1",
+          kind: "Pod",
+          metadata: { name: "spin" },
+          spec: {
+            containers: [{
+              name: "spin",
+              image: "busybox",
+              command: ["sh", "-c", "while true; do :; done"],
+              resources: { limits: { cpu: "200m" } },
+            }],
+          },
+        }],
+      }),
+    );
+    const hog = await podReaches("hog", "OOMKilled");
+    assert.is(hog.status.containerStatuses[0].state.terminated.exitCode, 137);
+    assert.is(hog.status.phase, "Failed");
+    assert.match(await kubectl(["get", "pod", "hog"]), /hog\s+0\/1\s+OOMKilled/);
+    const spin = await podReaches("spin", "Running");
+    const dir = `/sys/fs/cgroup/cpu/kubedeno/${spin.metadata.uid}/spin`;
+    assert.is((await Deno.readTextFile(`${dir}/cpu.cfs_quota_us`)).trim(), "20000");
+    await until("the CPU limit throttling", async () => {
+      const stat = await Deno.readTextFile(`${dir}/cpu.stat`);
+      return Number(/nr_throttled (\d+)/.exec(stat)?.[1] ?? 0) > 0;
+    });
+    await kubectl(["delete", "pod", "spin", "hog", "--wait=true"]);
+  });
+
   t("deleting a running pod stops its processes and removes it", async () => {
     const marker = `kubedeno-marker-${Date.now()}`;
     await kubectl(["run", "sleeper", "--image=busybox", "--", "sh", "-c", `sleep 3600; echo ${marker}`]);

@@ -333,6 +333,8 @@ export class PodWorker {
         stdin: !!spec.stdin,
         tty: !!spec.tty,
         prefix: [...this.#sandbox.prefix, ...mountPrefix(containerMounts(spec, this.#volumes))],
+        podUid: this.#pod.metadata?.uid,
+        resources: spec.resources,
       });
       c.running = running;
       // exec joins the container's own mount and network namespaces (root), else the pod's network.
@@ -538,8 +540,7 @@ export class PodWorker {
     c.state = {
       terminated: {
         exitCode,
-        ...(signal !== undefined ? { signal } : {}),
-        reason: exitCode === 0 ? "Completed" : "Error",
+        reason: exit.oomKilled ? "OOMKilled" : exitCode === 0 ? "Completed" : "Error",
         startedAt: rfc3339(running.startedAt.getTime()),
         finishedAt: rfc3339(exit.finishedAt.getTime()),
         containerID: running.containerID,

@@ -15,6 +15,7 @@ import type {
   RunningContainer,
 } from "./runtime.ts";
 import { StartError } from "./runtime.ts";
+import { Cgroups, type ContainerCgroup, joinPrefix } from "./cgroups.ts";
 
 /** Where a command without a slash, or a standard absolute path like /bin/sh, resolves. */
 export async function resolveCommand(
@@ -92,6 +93,16 @@ export class ProcessRuntime implements PodRuntime {
   readonly version = "0.1.0";
   #serial = 0;
   #hasSetsid?: boolean;
+  #cgroups?: Promise<Cgroups | undefined>;
+
+  /** Cgroups where usable (looked up once; why not is said once). */
+  #limits(): Promise<Cgroups | undefined> {
+    this.#cgroups ??= Cgroups.detect().then(({ cgroups, why }) => {
+      if (!cgroups) console.error(`kubedeno: container resource limits are not applied here: ${why}`);
+      return cgroups;
+    });
+    return this.#cgroups;
+  }
 
   async start(request: ContainerRequest): Promise<RunningContainer> {
     const { image } = request;
@@ -121,7 +132,12 @@ export class ProcessRuntime implements PodRuntime {
     this.#hasSetsid ??= await Deno.stat(SETSID).then(() => true, () => false);
     const tty = !!request.tty && await Deno.stat(SCRIPT).then(() => true, () => false);
     // On a terminal the command runs under script(1), which makes the pseudo-terminal.
+    const cgroups = request.podUid ? await this.#limits() : undefined;
+    let cgroup: ContainerCgroup | undefined;
+    if (cgroups) cgroup = await cgroups.create(request.podUid!, request.name, request.resources ?? {});
+    // The cgroups are joined first: inside the pod's network namespace /sys is remounted without them.
     const command = [
+      ...joinPrefix(cgroup),
       ...(request.prefix ?? []),
       ...(tty
         ? [SCRIPT, "-qfec", [program, ...argv.slice(1)].map(shellQuote).join(" "), "/dev/null"]
@@ -140,6 +156,7 @@ export class ProcessRuntime implements PodRuntime {
       }).spawn();
     } catch (err) {
       log.close();
+      await cgroup?.remove();
       throw new StartError(`failed to start ${argv[0]}: ${(err as Error).message}`);
     }
     const startedAt = new Date();
@@ -158,9 +175,12 @@ export class ProcessRuntime implements PodRuntime {
       await copying.catch(() => {});
       await writing.catch(() => {});
       log.close();
+      const oomKilled = cgroup ? await cgroup.oomKilled() : false;
+      await cgroup?.remove();
       return {
         exitCode: status.code,
         signal: status.signal ?? undefined,
+        oomKilled,
         finishedAt: new Date(),
       };
     })();

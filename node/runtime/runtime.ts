@@ -23,6 +23,9 @@ export interface ContainerRequest {
   tty?: boolean;
   /** A command prefix that puts the process in the pod's sandbox (its network namespace). */
   prefix?: string[];
+  /** The pod's uid and the container's `resources` (limits applied where the host allows). */
+  podUid?: string;
+  resources?: Record<string, Record<string, string>>;
 }
 
 /** A live connection to a running container's streams (`kubectl attach`). */
@@ -37,6 +40,8 @@ export interface Attachment {
 
 export interface ContainerExit {
   exitCode: number;
+  /** The OOM killer ended it (its memory limit was reached). */
+  oomKilled?: boolean;
   /** The signal that ended it, if one did. */
   signal?: string;
   finishedAt: Date;
