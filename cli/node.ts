@@ -37,6 +37,8 @@ export async function runNodes(
       port: count === 1 && flags.nodePort !== undefined ? flags.nodePort : 0,
       imageCatalog: flags.imageCatalog,
       apiServer,
+      // kubelet renews every 10 s against a 40 s grace; a shorter grace gets a quarter of it.
+      leaseRenewMs: Math.min(10_000, Math.floor(flags.nodeMonitorGracePeriodMs / 4)),
     });
     await agent.start();
     agents.push(agent);

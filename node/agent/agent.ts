@@ -16,7 +16,7 @@ import { selfSignedServing } from "../../cli/pki.ts";
 import { NodeLease } from "../lease.ts";
 import { ensureHostPackages } from "../host_setup.ts";
 import { ImageCatalog } from "../runtime/images.ts";
-import { ProcessRuntime } from "../runtime/process.ts";
+import { ProcessRuntime, stopLeftovers } from "../runtime/process.ts";
 import type { PodRuntime } from "../runtime/runtime.ts";
 import { type HostFacts, hostFacts } from "./node_info.ts";
 import { BridgeNetwork, canMakeNetworks, HostNetwork, type PodNetwork } from "./network.ts";
@@ -96,6 +96,12 @@ export class NodeAgent {
 
   async start(): Promise<void> {
     await Deno.mkdir(`${this.#options.rootDir}/pods`, { recursive: true });
+    // Containers an earlier run of this node left behind (it was killed) are stopped; their pods
+    // start them again below. (Adopting them instead is not done yet.)
+    const leftovers = await stopLeftovers(`${this.#options.rootDir}/pods`);
+    if (leftovers) {
+      console.error(`kubedeno: node ${this.name}: stopped ${leftovers} containers left by an earlier run`);
+    }
     for (const missing of await ensureHostPackages()) {
       console.error(`kubedeno: node ${this.name}: missing ${missing}`);
     }

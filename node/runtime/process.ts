@@ -80,6 +80,46 @@ async function copyLines(
 }
 
 const SETSID = "/usr/bin/setsid";
+
+/** A process's start time (clock ticks since boot, /proc/<pid>/stat field 22), "" when gone. */
+async function processStartTime(pid: number): Promise<string> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`).catch(() => "");
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+}
+
+/**
+ * Stops the containers an earlier agent left running under `podsDir` (it died without stopping
+ * them): each one's whole session is killed. Returns how many there were. Their pods' workers then
+ * start them afresh, so nothing runs twice.
+ */
+export async function stopLeftovers(podsDir: string): Promise<number> {
+  let stopped = 0;
+  const dirs = await Array.fromAsync(Deno.readDir(podsDir)).catch(() => []);
+  for (const pod of dirs) {
+    if (!pod.isDirectory) continue;
+    for await (const c of Deno.readDir(`${podsDir}/${pod.name}`)) {
+      const file = `${podsDir}/${pod.name}/${c.name}/.kubedeno-pid`;
+      const text = await Deno.readTextFile(file).catch(() => "");
+      if (!text) continue;
+      const [pidText, started] = text.trim().split(" ");
+      const pid = Number(pidText);
+      if (pid > 1 && started && (await processStartTime(pid)) === started) {
+        try {
+          Deno.kill(-pid, "SIGKILL");
+        } catch {
+          try {
+            Deno.kill(pid, "SIGKILL");
+          } catch {
+            // gone meanwhile
+          }
+        }
+        stopped++;
+      }
+      await Deno.remove(file).catch(() => {});
+    }
+  }
+  return stopped;
+}
 /** util-linux's script(1): runs a command on a new pseudo-terminal. */
 const SCRIPT = "/usr/bin/script";
 
@@ -170,11 +210,16 @@ export class ProcessRuntime implements PodRuntime {
     ]);
     const stdin = request.stdin ? child.stdin.getWriter() : undefined;
     const pid = child.pid;
+    // Who runs for this container, so a later agent can find it if this one dies (pid and start
+    // time, which tells a reused pid apart).
+    const pidFile = `${cwd}/.kubedeno-pid`;
+    await Deno.writeTextFile(pidFile, `${pid} ${await processStartTime(pid)}\n`).catch(() => {});
     const exited: Promise<ContainerExit> = (async () => {
       const status = await child.status;
       await copying.catch(() => {});
       await writing.catch(() => {});
       log.close();
+      await Deno.remove(pidFile).catch(() => {});
       const oomKilled = cgroup ? await cgroup.oomKilled() : false;
       await cgroup?.remove();
       return {
