@@ -285,6 +285,7 @@ if (!hasKubectl()) {
         return got.code === 0 && got.stdout;
       });
       assert.is(page, "page\n");
+      if (Deno.uid() === 0) assert.is(await kubectl(["exec", "client", "--", "hostname"]), "client\n");
       const missing = await server.kubectl(["exec", "client", "--", "no-such-command"]);
       assert.is.not(missing.code, 0);
       assert.match(missing.stderr, /"no-such-command": executable file not found in \$PATH/);

@@ -332,7 +332,16 @@ export class PodWorker {
         logPath: `${this.podDir}/${c.name}/${c.restartCount}.log`,
         stdin: !!spec.stdin,
         tty: !!spec.tty,
-        prefix: [...this.#sandbox.prefix, ...mountPrefix(containerMounts(spec, this.#volumes))],
+        prefix: [
+          ...this.#sandbox.prefix,
+          ...mountPrefix(
+            containerMounts(spec, this.#volumes),
+            // As kubelet: the pod's name (or spec.hostname), cut to 63 characters.
+            this.#pod.spec?.hostNetwork
+              ? Deno.hostname()
+              : String(this.#pod.spec?.hostname ?? this.#pod.metadata!.name!).slice(0, 63),
+          ),
+        ],
         podUid: this.#pod.metadata?.uid,
         resources: spec.resources,
       });
@@ -343,7 +352,7 @@ export class PodWorker {
         env,
         image,
         prefix: Deno.uid() === 0
-          ? ["/usr/bin/nsenter", "-t", String(running.pid), "-m", "-n", `--wd=${this.podDir}/${c.name}`]
+          ? ["/usr/bin/nsenter", "-t", String(running.pid), "-m", "-n", "-u", `--wd=${this.podDir}/${c.name}`]
           : this.#sandbox.prefix,
       };
       c.containerID = running.containerID;

@@ -200,11 +200,11 @@ export function containerMounts(spec: Json, volumes: Map<string, string>): Mount
 }
 
 /**
- * The command prefix that gives a container its own mount namespace with `mounts` in place
- * (root only; without root there is none, and the README says so).
+ * The command prefix that gives a container its own mount and UTS namespaces: `mounts` in place and
+ * the pod's host name (root only; without root there is none, and the README says so).
  */
-export function mountPrefix(mounts: Mount[]): string[] {
-  if (mounts.length === 0 || Deno.uid() !== 0) return [];
+export function mountPrefix(mounts: Mount[], hostname: string): string[] {
+  if (Deno.uid() !== 0) return [];
   const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   const lines = mounts.flatMap((m) => [
     `[ -e ${q(m.source)} ] || mkdir -p ${q(m.source)}`,
@@ -214,9 +214,11 @@ export function mountPrefix(mounts: Mount[]): string[] {
     `mount --bind ${q(m.source)} ${q(m.target)}`,
     ...(m.readOnly ? [`mount -o remount,bind,ro ${q(m.target)}`] : []),
   ]);
+  lines.push(`hostname ${q(hostname)}`);
   return [
     "/usr/bin/unshare",
     "-m",
+    "-u",
     "--propagation",
     "private",
     "/bin/sh",
