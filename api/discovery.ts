@@ -12,7 +12,9 @@ const AGGREGATED_AS = "APIGroupDiscoveryList";
 /** The aggregated discovery version a request's Accept asks for, if any. */
 export function aggregatedVersionWanted(accept: string | null): "v2" | "v2beta1" | undefined {
   for (const m of parseMediaTypes(accept)) {
-    if (m.type === "application/json" && m.params.g === "apidiscovery.k8s.io" && m.params.as === AGGREGATED_AS) {
+    if (
+      m.type === "application/json" && m.params.g === "apidiscovery.k8s.io" && m.params.as === AGGREGATED_AS
+    ) {
       if (m.params.v === "v2" || m.params.v === "v2beta1") return m.params.v;
     }
     if (m.type === "application/json" && !m.params.as) return undefined;

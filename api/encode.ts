@@ -24,7 +24,9 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
 /** The Status response for an error; a suggested retry delay also goes out as `Retry-After`. */
 export function statusResponse(err: StatusError): Response {
   const retryAfter = err.details?.retryAfterSeconds;
-  const headers: Record<string, string> = retryAfter && retryAfter > 0 ? { "retry-after": String(retryAfter) } : {};
+  const headers: Record<string, string> = retryAfter && retryAfter > 0
+    ? { "retry-after": String(retryAfter) }
+    : {};
   return jsonResponse(err.toStatus(), err.code, headers);
 }
 

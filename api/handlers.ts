@@ -126,7 +126,8 @@ export async function handleResource(
     if (!sub) throw resourceNotFound();
     verbs = sub.verbs;
     if (
-      (subresource === "exec" || subresource === "attach") && ri.group === "" && ri.resource === "pods" &&
+      (subresource === "exec" || subresource === "attach" || subresource === "portforward") &&
+      ri.group === "" && ri.resource === "pods" &&
       info.namespace
     ) {
       return await handlePodExec(

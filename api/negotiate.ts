@@ -25,7 +25,9 @@ export function parseMediaTypes(header: string | null | undefined): MediaType[] 
     const out: MediaType = { type: type.toLowerCase(), params: {} };
     for (const p of params) {
       const eq = p.indexOf("=");
-      if (eq > 0) out.params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, "");
+      if (eq > 0) {
+        out.params[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim().replace(/^"|"$/g, "");
+      }
     }
     return out;
   }).filter((m) => m.type);
@@ -154,7 +156,10 @@ export function yamlDuplicateKeys(text: string): string[] {
         if (key !== undefined) {
           if (seen.has(key)) {
             const offset = (pair.key as YAML.Scalar).range?.[0] ?? 0;
-            found.push({ offset, text: `line ${lines.linePos(offset).line}: key ${JSON.stringify(key)} already set in map` });
+            found.push({
+              offset,
+              text: `line ${lines.linePos(offset).line}: key ${JSON.stringify(key)} already set in map`,
+            });
           }
           seen.add(key);
         }
@@ -176,7 +181,10 @@ export interface DecodedBody {
 }
 
 /** Decodes an object body by its Content-Type, keeping its text for field validation. */
-export async function decodeObjectBodyWithSource(contentType: string | null, body: Uint8Array): Promise<DecodedBody> {
+export async function decodeObjectBodyWithSource(
+  contentType: string | null,
+  body: Uint8Array,
+): Promise<DecodedBody> {
   const type = parseMediaTypes(contentType)[0]?.type ?? JSON_TYPE;
   if (type === JSON_TYPE || type === "*/*") {
     const text = decoder.decode(body);
@@ -193,7 +201,10 @@ export async function decodeObjectBodyWithSource(contentType: string | null, bod
 export const OBJECT_BODY_TYPES = [JSON_TYPE, YAML_TYPE, PROTOBUF_TYPE];
 
 /** Decodes an object body (create/update) by its Content-Type. */
-export async function decodeObjectBody(contentType: string | null, body: Uint8Array): Promise<Record<string, unknown>> {
+export async function decodeObjectBody(
+  contentType: string | null,
+  body: Uint8Array,
+): Promise<Record<string, unknown>> {
   const type = parseMediaTypes(contentType)[0]?.type ?? JSON_TYPE;
   switch (type) {
     case JSON_TYPE:

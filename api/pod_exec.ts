@@ -15,6 +15,10 @@ import { logContainer, nodeEndpoint } from "./pod_log.ts";
 type Json = any;
 
 const PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+/** kubectl's port-forward: SPDY/3.1 frames inside the WebSocket. */
+const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
+/** The same, between the API server and its nodes. */
+export const NODE_PORT_FORWARD_PROTOCOL = "spdy-3.1.portforward.kubedeno.io";
 
 /** A minimal view of the `ws` client this relay uses. */
 interface NodeSocket {
@@ -29,7 +33,10 @@ interface NodeSocket {
 
 const OPEN = 1;
 
-/** Serves pods/exec and pods/attach (`action`), relaying to the node's endpoint of that name. */
+/**
+ * Serves pods/exec, pods/attach and pods/portforward (`action`), relaying to the node's endpoint of
+ * that name.
+ */
 export async function handlePodExec(
   req: Request,
   url: URL,
@@ -37,20 +44,22 @@ export async function handlePodExec(
   namespace: string,
   name: string,
   token: string,
-  action: "exec" | "attach" = "exec",
+  action: "exec" | "attach" | "portforward" = "exec",
 ): Promise<Response> {
   const q = url.searchParams;
   if (action === "exec" && q.getAll("command").length === 0) {
     throw badRequest("you must specify at least one command for the container");
   }
   const pod = await registry.mustGet("", "pods").get(namespace, name) as Json;
-  const container = logContainer(pod, q.get("container"));
+  const container = action === "portforward" ? "" : logContainer(pod, q.get("container"));
   const phase = pod.status?.phase;
   if (phase === "Succeeded" || phase === "Failed") {
     throw badRequest(
       action === "exec"
         ? `cannot exec into a container in a completed pod; current phase is ${phase}`
-        : `cannot attach to a container in a completed pod; current phase is ${phase}`,
+        : action === "attach"
+        ? `cannot attach to a container in a completed pod; current phase is ${phase}`
+        : `cannot port forward to a completed pod; current phase is ${phase}`,
     );
   }
   const { host, port } = await nodeEndpoint(registry, pod);
@@ -62,23 +71,31 @@ export async function handlePodExec(
     );
   }
   const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  const protocol = PROTOCOLS.find((p) => offered.includes(p));
+  const protocol = (action === "portforward" ? [PORT_FORWARD_PROTOCOL] : PROTOCOLS).find((p) =>
+    offered.includes(p)
+  );
   if (!protocol) throw badRequest(`none of the offered protocols is supported: ${offered.join(", ")}`);
   const query = new URLSearchParams();
   for (const c of q.getAll("command")) query.append("command", c);
   for (const p of ["stdin", "stdout", "stderr", "tty"]) {
     if (q.get(p) === "true" || q.get(p) === "1") query.set(p, "true");
   }
-  const target = `wss://${host}:${port}/${action}/${encodeURIComponent(namespace)}/${
-    encodeURIComponent(name)
-  }/${encodeURIComponent(container)}?${query}`;
+  const podPath = `${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  const target = action === "portforward"
+    ? `wss://${host}:${port}/portforward/${podPath}`
+    : `wss://${host}:${port}/${action}/${podPath}/${encodeURIComponent(container)}?${query}`;
 
-  const { socket, response } = upgradeWithProtocol(req, protocol);
-  socket.binaryType = "arraybuffer";
-  const node = new WebSocketClient(target, [protocol], {
+  // The node connection is opened before the upgrade: once upgraded, the response must be returned.
+  // Toward the node, port-forward's protocol goes by a name the ws client accepts (a "/" is not a
+  // token character to it); the bytes are the same.
+  const node = new WebSocketClient(target, [
+    protocol === PORT_FORWARD_PROTOCOL ? NODE_PORT_FORWARD_PROTOCOL : protocol,
+  ], {
     headers: { authorization: `Bearer ${token}` },
     rejectUnauthorized: false,
   }) as unknown as NodeSocket;
+  const { socket, response } = upgradeWithProtocol(req, protocol);
+  socket.binaryType = "arraybuffer";
   const early: Uint8Array[] = [];
   let closed = false;
   const closeBoth = () => {

@@ -48,7 +48,18 @@ test("parseRequestInfo reads subresources and connect verbs", () => {
 });
 
 test("parseRequestInfo leaves non-resource paths alone", () => {
-  for (const path of ["/", "/api", "/apis", "/apis/apps", "/apis/apps/v1", "/version", "/healthz", "/api//v1/pods"]) {
+  for (
+    const path of [
+      "/",
+      "/api",
+      "/apis",
+      "/apis/apps",
+      "/apis/apps/v1",
+      "/version",
+      "/healthz",
+      "/api//v1/pods",
+    ]
+  ) {
     assert.is(parseRequestInfo("GET", path, q()).isResourceRequest, false, path);
   }
 });

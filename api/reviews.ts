@@ -25,9 +25,13 @@ const REVIEWS: Record<string, Answer> = {
   "authorization.k8s.io/subjectaccessreviews": (obj) => {
     const spec = (obj.spec ?? {}) as { user?: string; groups?: string[] };
     const admin = spec.user === ADMIN_USER.username || (spec.groups ?? []).includes("system:masters");
-    return { ...obj, status: admin ? { allowed: true } : { allowed: false, reason: "no RBAC policy matched" } };
+    return {
+      ...obj,
+      status: admin ? { allowed: true } : { allowed: false, reason: "no RBAC policy matched" },
+    };
   },
-  "authorization.k8s.io/localsubjectaccessreviews": (obj) => REVIEWS["authorization.k8s.io/subjectaccessreviews"](obj, ""),
+  "authorization.k8s.io/localsubjectaccessreviews": (obj) =>
+    REVIEWS["authorization.k8s.io/subjectaccessreviews"](obj, ""),
   "authorization.k8s.io/selfsubjectrulesreviews": (obj) => ({
     ...obj,
     status: {
@@ -42,7 +46,9 @@ const REVIEWS: Record<string, Answer> = {
     if (!asked) throw badRequest("spec.token: Required value");
     return {
       ...obj,
-      status: asked === token ? { authenticated: true, user: ADMIN_USER, audiences: [] } : { authenticated: false },
+      status: asked === token
+        ? { authenticated: true, user: ADMIN_USER, audiences: [] }
+        : { authenticated: false },
     };
   },
 };

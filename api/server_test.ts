@@ -41,7 +41,9 @@ function call(ctx: Ctx, method: string, path: string, body?: unknown, headers: R
     headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", ...headers },
   };
   if (body !== undefined) {
-    init.body = typeof body === "string" || body instanceof Uint8Array ? body as BodyInit : JSON.stringify(body);
+    init.body = typeof body === "string" || body instanceof Uint8Array
+      ? body as BodyInit
+      : JSON.stringify(body);
   }
   return ctx.server.fetch(new Request(`https://kubedeno.test${path}`, init));
 }
@@ -52,7 +54,12 @@ async function json(res: Response | Promise<Response>): Promise<{ status: number
   return { status: r.status, body: text ? JSON.parse(text) : undefined };
 }
 
-const cm = (name: string, extra: Json = {}) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, ...extra }, data: { a: "1" } });
+const cm = (name: string, extra: Json = {}) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, ...extra },
+  data: { a: "1" },
+});
 const CMS = "/api/v1/namespaces/default/configmaps";
 
 t("requests without the token get 401; health and version are public", async (ctx) => {
@@ -80,7 +87,10 @@ t("create, get, conflict on stale resourceVersion, AlreadyExists", async (ctx) =
   const stale = await json(call(ctx, "PUT", `${CMS}/c1`, { ...created.body, data: { a: "3" } }));
   assert.is(stale.status, 409);
   assert.is(stale.body.reason, "Conflict");
-  assert.is(stale.body.message, 'Operation cannot be fulfilled on configmaps "c1": the object has been modified; please apply your changes to the latest version and try again');
+  assert.is(
+    stale.body.message,
+    'Operation cannot be fulfilled on configmaps "c1": the object has been modified; please apply your changes to the latest version and try again',
+  );
   const missing = await json(call(ctx, "GET", `${CMS}/nope`));
   assert.is(missing.status, 404);
   assert.is(missing.body.message, 'configmaps "nope" not found');
@@ -99,10 +109,20 @@ t("invalid names are 422 with upstream's causes", async (ctx) => {
   const res = await json(call(ctx, "POST", CMS, cm("Bad_Name")));
   assert.is(res.status, 422);
   assert.is(res.body.reason, "Invalid");
-  assert.match(res.body.message, /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/);
+  assert.match(
+    res.body.message,
+    /^ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name": a lowercase RFC 1123 subdomain must consist of/,
+  );
   assert.is(res.body.details.causes[0].field, "metadata.name");
   assert.is(res.body.details.causes[0].reason, "FieldValueInvalid");
-  const svc = await json(call(ctx, "POST", "/api/v1/namespaces/default/services", { apiVersion: "v1", kind: "Service", metadata: { name: "1abc" }, spec: {} }));
+  const svc = await json(
+    call(ctx, "POST", "/api/v1/namespaces/default/services", {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "1abc" },
+      spec: {},
+    }),
+  );
   assert.is(svc.status, 422);
   assert.match(svc.body.message, /a DNS-1035 label must consist of/);
   const labels = await json(call(ctx, "POST", CMS, cm("l", { labels: { "bad key!": "v" } })));
@@ -117,31 +137,53 @@ t("malformed bodies, wrong kinds, unknown resources and oversize bodies are clea
   const badJson = await json(call(ctx, "POST", CMS, "{not json"));
   assert.is(badJson.status, 400);
   assert.is(badJson.body.reason, "BadRequest");
-  const badYaml = await json(call(ctx, "POST", CMS, "a: [1, 2\nb: {", { "content-type": "application/yaml" }));
+  const badYaml = await json(
+    call(ctx, "POST", CMS, "a: [1, 2\nb: {", { "content-type": "application/yaml" }),
+  );
   assert.is(badYaml.status, 400);
-  const yaml = await json(call(ctx, "POST", CMS, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\n", { "content-type": "application/yaml" }));
+  const yaml = await json(
+    call(ctx, "POST", CMS, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-yaml\n", {
+      "content-type": "application/yaml",
+    }),
+  );
   assert.is(yaml.status, 201);
-  const badPb = await json(call(ctx, "POST", CMS, new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x7f]), { "content-type": "application/vnd.kubernetes.protobuf" }));
+  const badPb = await json(
+    call(ctx, "POST", CMS, new Uint8Array([0x6b, 0x38, 0x73, 0x00, 0x0a, 0x7f]), {
+      "content-type": "application/vnd.kubernetes.protobuf",
+    }),
+  );
   assert.is(badPb.status, 400);
-  const pb = await json(call(ctx, "POST", CMS, encodeKubernetesProtobuf(cm("from-pb")), { "content-type": "application/vnd.kubernetes.protobuf" }));
+  const pb = await json(
+    call(ctx, "POST", CMS, encodeKubernetesProtobuf(cm("from-pb")), {
+      "content-type": "application/vnd.kubernetes.protobuf",
+    }),
+  );
   assert.is(pb.status, 201);
   assert.equal(pb.body.data, { a: "1" });
-  const wrongKind = await json(call(ctx, "POST", CMS, { apiVersion: "v1", kind: "Pod", metadata: { name: "x" } }));
+  const wrongKind = await json(
+    call(ctx, "POST", CMS, { apiVersion: "v1", kind: "Pod", metadata: { name: "x" } }),
+  );
   assert.is(wrongKind.status, 400);
   assert.match(wrongKind.body.message, /does not match the expected kind \(ConfigMap\)/);
-  const wrongVersion = await json(call(ctx, "POST", CMS, { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x" } }));
+  const wrongVersion = await json(
+    call(ctx, "POST", CMS, { apiVersion: "apps/v1", kind: "ConfigMap", metadata: { name: "x" } }),
+  );
   assert.is(wrongVersion.status, 400);
   const unknown = await json(call(ctx, "GET", "/api/v1/namespaces/default/widgets"));
   assert.is(unknown.status, 404);
   assert.is(unknown.body.message, "the server could not find the requested resource");
-  const big = await json(call(ctx, "POST", CMS, JSON.stringify(cm("big", { annotations: { a: "x".repeat(3 * 1024 * 1024) } }))));
+  const big = await json(
+    call(ctx, "POST", CMS, JSON.stringify(cm("big", { annotations: { a: "x".repeat(3 * 1024 * 1024) } }))),
+  );
   assert.is(big.status, 413);
   assert.is(big.body.message, "Request entity too large: limit is 3145728");
   const media = await json(call(ctx, "POST", CMS, "x", { "content-type": "text/plain" }));
   assert.is(media.status, 415);
   const notAllowed = await json(call(ctx, "DELETE", "/api/v1/namespaces"));
   assert.is(notAllowed.status, 405);
-  const notAcceptable = await json(call(ctx, "GET", CMS, undefined, { accept: "application/vnd.kubernetes.protobuf" }));
+  const notAcceptable = await json(
+    call(ctx, "GET", CMS, undefined, { accept: "application/vnd.kubernetes.protobuf" }),
+  );
   assert.is(notAcceptable.status, 406);
   // The server still serves after all that.
   assert.is((await call(ctx, "GET", CMS)).status, 200);
@@ -154,7 +196,11 @@ t("namespaces must exist and not be terminating; deleting one removes its conten
   const missing = await json(call(ctx, "POST", "/api/v1/namespaces/nope/configmaps", cm("x")));
   assert.is(missing.status, 404);
   assert.is(missing.body.message, 'namespaces "nope" not found');
-  await call(ctx, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "doomed" } });
+  await call(ctx, "POST", "/api/v1/namespaces", {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "doomed" },
+  });
   const withFinalizer = cm("held", { finalizers: ["example.com/hold"] });
   assert.is((await call(ctx, "POST", "/api/v1/namespaces/doomed/configmaps", withFinalizer)).status, 201);
   const del = await json(call(ctx, "DELETE", "/api/v1/namespaces/doomed"));
@@ -162,7 +208,10 @@ t("namespaces must exist and not be terminating; deleting one removes its conten
   assert.is(del.body.status.phase, "Terminating");
   const refused = await json(call(ctx, "POST", "/api/v1/namespaces/doomed/configmaps", cm("late")));
   assert.is(refused.status, 403);
-  assert.match(refused.body.message, /unable to create new content in namespace doomed because it is being terminated/);
+  assert.match(
+    refused.body.message,
+    /unable to create new content in namespace doomed because it is being terminated/,
+  );
   // Release the finalizer: the namespace then goes away.
   let held = await json(call(ctx, "GET", "/api/v1/namespaces/doomed/configmaps/held"));
   for (let i = 0; i < 50 && !held.body.metadata.deletionTimestamp; i++) {
@@ -170,7 +219,9 @@ t("namespaces must exist and not be terminating; deleting one removes its conten
     held = await json(call(ctx, "GET", "/api/v1/namespaces/doomed/configmaps/held"));
   }
   assert.ok(held.body.metadata.deletionTimestamp, "the namespace deleter did not mark its content");
-  await call(ctx, "PATCH", "/api/v1/namespaces/doomed/configmaps/held", { metadata: { finalizers: null } }, { "content-type": "application/merge-patch+json" });
+  await call(ctx, "PATCH", "/api/v1/namespaces/doomed/configmaps/held", { metadata: { finalizers: null } }, {
+    "content-type": "application/merge-patch+json",
+  });
   const deadline = Date.now() + 5000;
   while ((await call(ctx, "GET", "/api/v1/namespaces/doomed")).status !== 404) {
     if (Date.now() > deadline) throw new Error("namespace was not removed");
@@ -186,9 +237,15 @@ t("finalizers hold a deleted object until they are removed; preconditions are ch
   const del = await json(call(ctx, "DELETE", `${CMS}/f`, { propagationPolicy: "Background" }));
   assert.is(del.status, 200);
   assert.ok(del.body.metadata.deletionTimestamp);
-  const addFinalizer = await json(call(ctx, "PATCH", `${CMS}/f`, [{ op: "add", path: "/metadata/finalizers/-", value: "example.com/y" }], { "content-type": "application/json-patch+json" }));
+  const addFinalizer = await json(
+    call(ctx, "PATCH", `${CMS}/f`, [{ op: "add", path: "/metadata/finalizers/-", value: "example.com/y" }], {
+      "content-type": "application/json-patch+json",
+    }),
+  );
   assert.is(addFinalizer.status, 422);
-  const removed = await call(ctx, "PATCH", `${CMS}/f`, [{ op: "remove", path: "/metadata/finalizers" }], { "content-type": "application/json-patch+json" });
+  const removed = await call(ctx, "PATCH", `${CMS}/f`, [{ op: "remove", path: "/metadata/finalizers" }], {
+    "content-type": "application/json-patch+json",
+  });
   assert.is(removed.status, 200);
   assert.is((await call(ctx, "GET", `${CMS}/f`)).status, 404);
   assert.ok(created.body.metadata.uid);
@@ -196,18 +253,40 @@ t("finalizers hold a deleted object until they are removed; preconditions are ch
 
 t("merge, JSON and strategic merge patches; an unknown patch type is 415", async (ctx) => {
   await call(ctx, "POST", CMS, cm("p", { labels: { a: "1" } }));
-  const merged = await json(call(ctx, "PATCH", `${CMS}/p`, { metadata: { labels: { b: "2", a: null } } }, { "content-type": "application/merge-patch+json" }));
+  const merged = await json(
+    call(ctx, "PATCH", `${CMS}/p`, { metadata: { labels: { b: "2", a: null } } }, {
+      "content-type": "application/merge-patch+json",
+    }),
+  );
   assert.equal(merged.body.metadata.labels, { b: "2" });
-  const jp = await json(call(ctx, "PATCH", `${CMS}/p`, [{ op: "replace", path: "/data/a", value: "9" }], { "content-type": "application/json-patch+json" }));
+  const jp = await json(
+    call(ctx, "PATCH", `${CMS}/p`, [{ op: "replace", path: "/data/a", value: "9" }], {
+      "content-type": "application/json-patch+json",
+    }),
+  );
   assert.equal(jp.body.data, { a: "9" });
-  const failing = await json(call(ctx, "PATCH", `${CMS}/p`, [{ op: "remove", path: "/data/zzz" }], { "content-type": "application/json-patch+json" }));
+  const failing = await json(
+    call(ctx, "PATCH", `${CMS}/p`, [{ op: "remove", path: "/data/zzz" }], {
+      "content-type": "application/json-patch+json",
+    }),
+  );
   assert.is(failing.status, 422);
-  const smp = await json(call(ctx, "PATCH", `${CMS}/p`, { data: { s: "1" } }, { "content-type": "application/strategic-merge-patch+json" }));
+  const smp = await json(
+    call(ctx, "PATCH", `${CMS}/p`, { data: { s: "1" } }, {
+      "content-type": "application/strategic-merge-patch+json",
+    }),
+  );
   assert.equal(smp.body.data, { a: "9", s: "1" });
-  const unknown = await json(call(ctx, "PATCH", `${CMS}/p`, {}, { "content-type": "application/x-other-patch" }));
+  const unknown = await json(
+    call(ctx, "PATCH", `${CMS}/p`, {}, { "content-type": "application/x-other-patch" }),
+  );
   assert.is(unknown.status, 415);
   assert.match(unknown.body.message, "application/strategic-merge-patch+json");
-  const rename = await json(call(ctx, "PATCH", `${CMS}/p`, { metadata: { name: "q" } }, { "content-type": "application/merge-patch+json" }));
+  const rename = await json(
+    call(ctx, "PATCH", `${CMS}/p`, { metadata: { name: "q" } }, {
+      "content-type": "application/merge-patch+json",
+    }),
+  );
   assert.is(rename.status, 422);
 });
 
@@ -216,24 +295,42 @@ t("status is a subresource: the main resource keeps status, status keeps spec", 
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: { name: "web" },
-    spec: { replicas: 1, selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "x" }] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { a: "b" } },
+      template: { metadata: { labels: { a: "b" } }, spec: { containers: [{ name: "c", image: "x" }] } },
+    },
     status: { replicas: 5 },
   };
   const path = "/apis/apps/v1/namespaces/default/deployments";
   const created = await json(call(ctx, "POST", path, deploy));
   assert.is(created.body.status, undefined);
   assert.is(created.body.metadata.generation, 1);
-  const st = await json(call(ctx, "PUT", `${path}/web/status`, { ...created.body, spec: { ...created.body.spec, replicas: 7 }, status: { replicas: 3 } }));
+  const st = await json(
+    call(ctx, "PUT", `${path}/web/status`, {
+      ...created.body,
+      spec: { ...created.body.spec, replicas: 7 },
+      status: { replicas: 3 },
+    }),
+  );
   assert.is(st.body.status.replicas, 3);
   assert.is(st.body.spec.replicas, 1);
   assert.is(st.body.metadata.generation, 1);
-  const main = await json(call(ctx, "PUT", `${path}/web`, { ...st.body, spec: { ...st.body.spec, replicas: 2 }, status: { replicas: 99 } }));
+  const main = await json(
+    call(ctx, "PUT", `${path}/web`, {
+      ...st.body,
+      spec: { ...st.body.spec, replicas: 2 },
+      status: { replicas: 99 },
+    }),
+  );
   assert.is(main.body.status.replicas, 3);
   assert.is(main.body.metadata.generation, 2);
 });
 
 t("lists page with limit/continue at one revision and filter by labels and fields", async (ctx) => {
-  for (let i = 0; i < 5; i++) await call(ctx, "POST", CMS, cm(`c${i}`, { labels: { n: String(i), even: String(i % 2 === 0) } }));
+  for (let i = 0; i < 5; i++) {
+    await call(ctx, "POST", CMS, cm(`c${i}`, { labels: { n: String(i), even: String(i % 2 === 0) } }));
+  }
   const first = await json(call(ctx, "GET", `${CMS}?limit=2`));
   assert.is(first.body.kind, "ConfigMapList");
   assert.is(first.body.items.length, 2);
@@ -248,7 +345,9 @@ t("lists page with limit/continue at one revision and filter by labels and field
     cont = page.body.metadata.continue;
   }
   assert.equal(names, ["c0", "c1", "c2", "c3", "c4"]);
-  const even = await json(call(ctx, "GET", `${CMS}?labelSelector=${encodeURIComponent("even=true,n notin (4)")}`));
+  const even = await json(
+    call(ctx, "GET", `${CMS}?labelSelector=${encodeURIComponent("even=true,n notin (4)")}`),
+  );
   assert.equal(even.body.items.map((i: Json) => i.metadata.name), ["c0", "c2"]);
   const byName = await json(call(ctx, "GET", `/api/v1/configmaps?fieldSelector=metadata.name%3Dc1`));
   assert.equal(byName.body.items.map((i: Json) => i.metadata.name), ["c1"]);
@@ -262,63 +361,89 @@ t("lists page with limit/continue at one revision and filter by labels and field
 });
 
 t("Tables carry upstream's columns", async (ctx) => {
-  await call(ctx, "POST", "/api/v1/namespaces/default/pods", { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c", image: "x" }] } });
+  await call(ctx, "POST", "/api/v1/namespaces/default/pods", {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "p" },
+    spec: { containers: [{ name: "c", image: "x" }] },
+  });
   const table = await json(call(ctx, "GET", "/api/v1/namespaces/default/pods", undefined, {
     accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json",
   }));
   assert.is(table.body.kind, "Table");
-  assert.equal(table.body.columnDefinitions.slice(0, 5).map((c: Json) => c.name), ["Name", "Ready", "Status", "Restarts", "Age"]);
+  assert.equal(table.body.columnDefinitions.slice(0, 5).map((c: Json) => c.name), [
+    "Name",
+    "Ready",
+    "Status",
+    "Restarts",
+    "Age",
+  ]);
   assert.equal(table.body.rows[0].cells.slice(0, 4), ["p", "0/1", "Pending", "0"]);
   assert.is(table.body.rows[0].object.kind, "PartialObjectMetadata");
 });
 
-t("watch replays from a revision, filters, turns label changes into ADDED/DELETED and reports 410", async (ctx) => {
-  const first = await json(call(ctx, "POST", CMS, cm("w1", { labels: { app: "x" } })));
-  const rv = first.body.metadata.resourceVersion;
-  const res = await call(ctx, "GET", `${CMS}?watch=1&resourceVersion=${rv}&labelSelector=app%3Dx&timeoutSeconds=5`);
-  assert.is(res.status, 200);
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
-  const next = async (): Promise<Json> => {
-    while (!buffered.includes("\n")) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error("stream ended");
-      buffered += value;
-    }
-    const i = buffered.indexOf("\n");
-    const line = buffered.slice(0, i);
-    buffered = buffered.slice(i + 1);
-    return JSON.parse(line);
-  };
-  await call(ctx, "POST", CMS, cm("other"));
-  await call(ctx, "POST", CMS, cm("w2", { labels: { app: "x" } }));
-  let ev = await next();
-  assert.equal([ev.type, ev.object.metadata.name], ["ADDED", "w2"]);
-  await call(ctx, "PATCH", `${CMS}/w1`, { metadata: { labels: { app: "y" } } }, { "content-type": "application/merge-patch+json" });
-  ev = await next();
-  assert.equal([ev.type, ev.object.metadata.name], ["DELETED", "w1"]);
-  await call(ctx, "PATCH", `${CMS}/other`, { metadata: { labels: { app: "x" } } }, { "content-type": "application/merge-patch+json" });
-  ev = await next();
-  assert.equal([ev.type, ev.object.metadata.name], ["ADDED", "other"]);
-  await call(ctx, "DELETE", `${CMS}/w2`);
-  ev = await next();
-  assert.equal([ev.type, ev.object.metadata.name], ["DELETED", "w2"]);
-  await reader.cancel();
+t(
+  "watch replays from a revision, filters, turns label changes into ADDED/DELETED and reports 410",
+  async (ctx) => {
+    const first = await json(call(ctx, "POST", CMS, cm("w1", { labels: { app: "x" } })));
+    const rv = first.body.metadata.resourceVersion;
+    const res = await call(
+      ctx,
+      "GET",
+      `${CMS}?watch=1&resourceVersion=${rv}&labelSelector=app%3Dx&timeoutSeconds=5`,
+    );
+    assert.is(res.status, 200);
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffered = "";
+    const next = async (): Promise<Json> => {
+      while (!buffered.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stream ended");
+        buffered += value;
+      }
+      const i = buffered.indexOf("\n");
+      const line = buffered.slice(0, i);
+      buffered = buffered.slice(i + 1);
+      return JSON.parse(line);
+    };
+    await call(ctx, "POST", CMS, cm("other"));
+    await call(ctx, "POST", CMS, cm("w2", { labels: { app: "x" } }));
+    let ev = await next();
+    assert.equal([ev.type, ev.object.metadata.name], ["ADDED", "w2"]);
+    await call(ctx, "PATCH", `${CMS}/w1`, { metadata: { labels: { app: "y" } } }, {
+      "content-type": "application/merge-patch+json",
+    });
+    ev = await next();
+    assert.equal([ev.type, ev.object.metadata.name], ["DELETED", "w1"]);
+    await call(ctx, "PATCH", `${CMS}/other`, { metadata: { labels: { app: "x" } } }, {
+      "content-type": "application/merge-patch+json",
+    });
+    ev = await next();
+    assert.equal([ev.type, ev.object.metadata.name], ["ADDED", "other"]);
+    await call(ctx, "DELETE", `${CMS}/w2`);
+    ev = await next();
+    assert.equal([ev.type, ev.object.metadata.name], ["DELETED", "w2"]);
+    await reader.cancel();
 
-  await ctx.store.compact(ctx.store.currentRevision());
-  const old = await call(ctx, "GET", `${CMS}?watch=1&resourceVersion=1`);
-  const text = await old.text();
-  const err = JSON.parse(text.trim());
-  assert.is(err.type, "ERROR");
-  assert.is(err.object.code, 410);
-  assert.is(err.object.reason, "Expired");
-  assert.match(err.object.message, /^too old resource version: 1 \(\d+\)$/);
-});
+    await ctx.store.compact(ctx.store.currentRevision());
+    const old = await call(ctx, "GET", `${CMS}?watch=1&resourceVersion=1`);
+    const text = await old.text();
+    const err = JSON.parse(text.trim());
+    assert.is(err.type, "ERROR");
+    assert.is(err.object.code, 410);
+    assert.is(err.object.reason, "Expired");
+    assert.match(err.object.message, /^too old resource version: 1 \(\d+\)$/);
+  },
+);
 
 t("sendInitialEvents sends the current objects, then a bookmark marking their end", async (ctx) => {
   await call(ctx, "POST", CMS, cm("i1"));
   await call(ctx, "POST", CMS, cm("i2"));
-  const res = await call(ctx, "GET", `${CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`);
+  const res = await call(
+    ctx,
+    "GET",
+    `${CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1`,
+  );
   const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.map((e: Json) => e.type), ["ADDED", "ADDED", "BOOKMARK"]);
   assert.is(lines[2].object.metadata.annotations["k8s.io/initial-events-end"], "true");
@@ -333,7 +458,11 @@ t("pods bound to a live node are deleted gracefully; unbound ones at once", asyn
     apiVersion: "v1",
     kind: "Pod",
     metadata: { name },
-    spec: { containers: [{ name: "c", image: "x" }], ...(nodeName ? { nodeName } : {}), terminationGracePeriodSeconds: 30 },
+    spec: {
+      containers: [{ name: "c", image: "x" }],
+      ...(nodeName ? { nodeName } : {}),
+      terminationGracePeriodSeconds: 30,
+    },
   });
   await call(ctx, "POST", "/api/v1/nodes", { apiVersion: "v1", kind: "Node", metadata: { name: "n1" } });
   await call(ctx, "POST", podPath, pod("bound", "n1"));
@@ -375,7 +504,9 @@ t("events and HPAs are one object in every version they are served in", async (c
   assert.equal(core.body.involvedObject, { kind: "Pod", name: "p", namespace: "default" });
   assert.is(core.body.reportingComponent, "tests");
   assert.is(core.body.metadata.resourceVersion, created.body.metadata.resourceVersion);
-  const selected = await json(call(ctx, "GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp"));
+  const selected = await json(
+    call(ctx, "GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Dp"),
+  );
   assert.is(selected.body.items.length, 1);
 
   const hpaPath = (v: string) => `/apis/autoscaling/${v}/namespaces/default/horizontalpodautoscalers`;
@@ -383,19 +514,33 @@ t("events and HPAs are one object in every version they are served in", async (c
     apiVersion: "autoscaling/v1",
     kind: "HorizontalPodAutoscaler",
     metadata: { name: "web" },
-    spec: { scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" }, minReplicas: 1, maxReplicas: 5, targetCPUUtilizationPercentage: 70 },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "web" },
+      minReplicas: 1,
+      maxReplicas: 5,
+      targetCPUUtilizationPercentage: 70,
+    },
   }));
   assert.is(v1.status, 201);
   const v2 = await json(call(ctx, "GET", `${hpaPath("v2")}/web`));
   assert.is(v2.body.apiVersion, "autoscaling/v2");
-  assert.equal(v2.body.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
+  assert.equal(v2.body.spec.metrics, [{
+    type: "Resource",
+    resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+  }]);
   const back = await json(call(ctx, "GET", `${hpaPath("v1")}/web`));
   assert.is(back.body.spec.targetCPUUtilizationPercentage, 70);
   assert.is(back.body.spec.metrics, undefined);
 });
 
 t("generateName makes a name; deletecollection deletes what the selector picks", async (ctx) => {
-  const made = await json(call(ctx, "POST", CMS, { apiVersion: "v1", kind: "ConfigMap", metadata: { generateName: "gen-", labels: { batch: "x" } } }));
+  const made = await json(
+    call(ctx, "POST", CMS, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { generateName: "gen-", labels: { batch: "x" } },
+    }),
+  );
   assert.is(made.status, 201);
   assert.match(made.body.metadata.name, /^gen-[a-z0-9]{5}$/);
   await call(ctx, "POST", CMS, cm("keep"));
@@ -408,13 +553,18 @@ t("generateName makes a name; deletecollection deletes what the selector picks",
 });
 
 t("discovery: aggregated v2 with its exact media type, and the legacy documents", async (ctx) => {
-  const agg = await ctx.server.fetch(new Request("https://x/apis", {
-    headers: {
-      authorization: `Bearer ${TOKEN}`,
-      accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
-    },
-  }));
-  assert.is(agg.headers.get("content-type"), "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList");
+  const agg = await ctx.server.fetch(
+    new Request("https://x/apis", {
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        accept: "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json",
+      },
+    }),
+  );
+  assert.is(
+    agg.headers.get("content-type"),
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+  );
   const body = await agg.json();
   const apps = body.items.find((g: Json) => g.metadata.name === "apps");
   const deploy = apps.versions[0].resources.find((r: Json) => r.resource === "deployments");
@@ -430,21 +580,27 @@ t("discovery: aggregated v2 with its exact media type, and the legacy documents"
   assert.is(groups.body.kind, "APIGroupList");
 });
 
-t("a server shutting down ends its watches and refuses new requests with 429 and Retry-After", async (ctx) => {
-  const watch = await call(ctx, "GET", `${CMS}?watch=true`);
-  assert.is(watch.status, 200);
-  ctx.server.closeWatches();
-  const ended = await watch.text();
-  assert.is(ended, "");
-  const refused = await call(ctx, "GET", CMS);
-  assert.is(refused.status, 429);
-  assert.is(refused.headers.get("retry-after"), "5");
-  const body = await refused.json();
-  assert.equal([body.reason, body.message], ["TooManyRequests", "The apiserver is shutting down, please try again later."]);
-  const health = await ctx.server.fetch(new Request("https://x/livez"));
-  assert.is(health.status, 200);
-  await health.text();
-});
+t(
+  "a server shutting down ends its watches and refuses new requests with 429 and Retry-After",
+  async (ctx) => {
+    const watch = await call(ctx, "GET", `${CMS}?watch=true`);
+    assert.is(watch.status, 200);
+    ctx.server.closeWatches();
+    const ended = await watch.text();
+    assert.is(ended, "");
+    const refused = await call(ctx, "GET", CMS);
+    assert.is(refused.status, 429);
+    assert.is(refused.headers.get("retry-after"), "5");
+    const body = await refused.json();
+    assert.equal([body.reason, body.message], [
+      "TooManyRequests",
+      "The apiserver is shutting down, please try again later.",
+    ]);
+    const health = await ctx.server.fetch(new Request("https://x/livez"));
+    assert.is(health.status, 200);
+    await health.text();
+  },
+);
 
 t("PUT creates a missing object only for kinds that allow it (leases yes, configmaps no)", async (ctx) => {
   const lease = await json(call(ctx, "PUT", "/apis/coordination.k8s.io/v1/namespaces/default/leases/l1", {
@@ -455,7 +611,9 @@ t("PUT creates a missing object only for kinds that allow it (leases yes, config
   }));
   assert.is(lease.status, 201);
   assert.is(lease.body.spec.holderIdentity, "a");
-  const cm = await json(call(ctx, "PUT", `${CMS}/c1`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1" } }));
+  const cm = await json(
+    call(ctx, "PUT", `${CMS}/c1`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "c1" } }),
+  );
   assert.is(cm.status, 404);
 });
 

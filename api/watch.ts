@@ -60,7 +60,9 @@ export async function serveWatch(
     );
   }
   let fieldSelector = q.get("fieldSelector");
-  if (name) fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
+  if (name) {
+    fieldSelector = fieldSelector ? `${fieldSelector},metadata.name=${name}` : `metadata.name=${name}`;
+  }
   const filter = buildFilter(store.info, q.get("labelSelector"), fieldSelector);
   const includeObject = q.get("includeObject") ?? undefined;
 
@@ -84,7 +86,9 @@ export async function serveWatch(
 
   const write = (type: string, object: unknown, shared = false) => {
     if (closed) return;
-    const line = shared ? sharedLine(type, object as object) : encoder.encode(JSON.stringify({ type, object }) + "\n");
+    const line = shared
+      ? sharedLine(type, object as object)
+      : encoder.encode(JSON.stringify({ type, object }) + "\n");
     controller.enqueue(line);
     if ((controller.desiredSize ?? 0) < 0) close();
   };
@@ -175,5 +179,9 @@ function sharedLine(type: string, object: object): Uint8Array {
 }
 
 function watchHeaders(): HeadersInit {
-  return { "content-type": "application/json", "cache-control": "no-cache, private", "x-content-type-options": "nosniff" };
+  return {
+    "content-type": "application/json",
+    "cache-control": "no-cache, private",
+    "x-content-type-options": "nosniff",
+  };
 }

@@ -13,15 +13,25 @@ test("watches that allow bookmarks get periodic BOOKMARKs with the latest resour
   const server = createApiServer({ store, token: "t" });
   await bootstrapNamespaces(server.registry);
   const get = (q: string) =>
-    server.fetch(new Request(`https://x/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${store.currentRevision()}&${q}`, {
-      headers: { authorization: "Bearer t" },
-    }));
-  const [withBookmarks, without] = await Promise.all([get("allowWatchBookmarks=true&timeoutSeconds=1"), get("timeoutSeconds=1")]);
-  const created = await server.fetch(new Request("https://x/api/v1/namespaces/default/configmaps", {
-    method: "POST",
-    headers: { authorization: "Bearer t", "content-type": "application/json" },
-    body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" } }),
-  }));
+    server.fetch(
+      new Request(
+        `https://x/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${store.currentRevision()}&${q}`,
+        {
+          headers: { authorization: "Bearer t" },
+        },
+      ),
+    );
+  const [withBookmarks, without] = await Promise.all([
+    get("allowWatchBookmarks=true&timeoutSeconds=1"),
+    get("timeoutSeconds=1"),
+  ]);
+  const created = await server.fetch(
+    new Request("https://x/api/v1/namespaces/default/configmaps", {
+      method: "POST",
+      headers: { authorization: "Bearer t", "content-type": "application/json" },
+      body: JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "b" } }),
+    }),
+  );
   const rv = (await created.json()).metadata.resourceVersion;
   const events = (await withBookmarks.text()).trim().split("\n").map((l) => JSON.parse(l));
   const plain = (await without.text()).trim().split("\n").map((l) => JSON.parse(l));

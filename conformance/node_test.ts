@@ -292,6 +292,43 @@ if (!hasKubectl()) {
     },
   );
 
+  t("port-forward reaches the pod: a page and a 3 MB file through it, intact", async () => {
+    await podReaches("web", "Running");
+    const big = crypto.getRandomValues(new Uint8Array(65536));
+    const dir = await Deno.makeTempDir();
+    const forward = new Deno.Command("kubectl", {
+      args: ["port-forward", "pod/web", ":18080"],
+      env: { KUBECONFIG: server.kubeconfig },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    try {
+      const payload = new Uint8Array(3 * 2 ** 20);
+      for (let i = 0; i < payload.length; i += big.length) {
+        payload.set(big.subarray(0, payload.length - i), i);
+      }
+      await Deno.writeFile(`${dir}/big.bin`, payload);
+      await kubectl(["cp", `${dir}/big.bin`, "web:big.bin"]);
+      // kubectl prints the local port it chose.
+      const reader = forward.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      let printed = "";
+      while (!/127\.0\.0\.1:(\d+)/.test(printed)) printed += (await reader.read()).value ?? "";
+      const local = /127\.0\.0\.1:(\d+)/.exec(printed)![1];
+      const page = await (await fetch(`http://127.0.0.1:${local}/`)).text();
+      assert.is(page, "page\n");
+      const got = new Uint8Array(await (await fetch(`http://127.0.0.1:${local}/big.bin`)).arrayBuffer());
+      assert.is(got.length, payload.length);
+      assert.ok(got.every((b, i) => b === payload[i]), "the file came through intact");
+      reader.releaseLock();
+    } finally {
+      forward.kill("SIGTERM");
+      await forward.status;
+      await forward.stdout.cancel().catch(() => {});
+      await forward.stderr.cancel().catch(() => {});
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   t("cp copies files into and out of a container (tar through exec)", async () => {
     await podReaches("client", "Running");
     const dir = await Deno.makeTempDir();

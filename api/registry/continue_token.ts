@@ -42,10 +42,14 @@ export function decodeContinue(token: string): ContinueToken {
   }
   const t = parsed as { v?: unknown; rv?: unknown; start?: unknown };
   if (!t || typeof t !== "object" || t.v !== TOKEN_VERSION) {
-    throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    throw badRequest(
+      "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+    );
   }
   if (typeof t.rv !== "number" || !Number.isSafeInteger(t.rv) || t.rv <= 0) {
-    throw badRequest(`continue key is not valid: incorrect encoded start resourceVersion (version ${TOKEN_VERSION})`);
+    throw badRequest(
+      `continue key is not valid: incorrect encoded start resourceVersion (version ${TOKEN_VERSION})`,
+    );
   }
   if (typeof t.start !== "string" || t.start.includes("..") || t.start.startsWith("/")) {
     throw badRequest("continue key is not valid: encoded start key is invalid");

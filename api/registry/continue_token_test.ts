@@ -10,7 +10,14 @@ test("encodeContinue round-trips through decodeContinue", () => {
 });
 
 test("decodeContinue refuses garbage with a 400", () => {
-  for (const bad of ["!!!", btoa("{}"), btoa('{"v":"meta.k8s.io/v1","rv":"x","start":"a"}'), btoa('{"v":"meta.k8s.io/v1","rv":3,"start":"../x"}')]) {
+  for (
+    const bad of [
+      "!!!",
+      btoa("{}"),
+      btoa('{"v":"meta.k8s.io/v1","rv":"x","start":"a"}'),
+      btoa('{"v":"meta.k8s.io/v1","rv":3,"start":"../x"}'),
+    ]
+  ) {
     try {
       decodeContinue(bad);
       assert.unreachable(`accepted ${bad}`);

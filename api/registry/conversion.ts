@@ -65,7 +65,10 @@ const hpaV1: Converter = {
     if (targetCPUUtilizationPercentage !== undefined) {
       spec.metrics = [{
         type: "Resource",
-        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: targetCPUUtilizationPercentage } },
+        resource: {
+          name: "cpu",
+          target: { type: "Utilization", averageUtilization: targetCPUUtilizationPercentage },
+        },
       }];
     }
     if (obj.status) {
@@ -87,7 +90,9 @@ const hpaV1: Converter = {
     const out: KubeObject = { ...obj, apiVersion: "autoscaling/v1", kind: "HorizontalPodAutoscaler", spec };
     if (obj.status) {
       const { currentMetrics, conditions: _conditions, ...status } = obj.status as Obj;
-      const current = (currentMetrics ?? []).find((m: Obj) => m?.type === "Resource" && m.resource?.name === "cpu");
+      const current = (currentMetrics ?? []).find((m: Obj) =>
+        m?.type === "Resource" && m.resource?.name === "cpu"
+      );
       if (current?.resource?.current?.averageUtilization !== undefined) {
         status.currentCPUUtilizationPercentage = current.resource.current.averageUtilization;
       }

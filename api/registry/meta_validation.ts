@@ -29,7 +29,9 @@ export function validateObjectMeta(obj: KubeObject, info: ResourceInfo): FieldEr
   if (meta.annotations !== undefined) {
     errors.push(...validateAnnotations(meta.annotations, "metadata.annotations"));
   }
-  if (meta.finalizers !== undefined) errors.push(...validateFinalizers(meta.finalizers, "metadata.finalizers", { builtin: true }));
+  if (meta.finalizers !== undefined) {
+    errors.push(...validateFinalizers(meta.finalizers, "metadata.finalizers", { builtin: true }));
+  }
   return errors;
 }
 
@@ -38,12 +40,19 @@ export function validateObjectMetaUpdate(next: KubeObject, old: KubeObject): Fie
   const meta = next.metadata ?? {};
   const oldMeta = old.metadata ?? {};
   const errors: FieldError[] = [];
-  if (meta.name !== oldMeta.name) errors.push(field.invalid("metadata.name", meta.name, "field is immutable"));
+  if (meta.name !== oldMeta.name) {
+    errors.push(field.invalid("metadata.name", meta.name, "field is immutable"));
+  }
   if (oldMeta.deletionTimestamp) {
     const before = new Set(oldMeta.finalizers ?? []);
     const added = (meta.finalizers ?? []).filter((f) => !before.has(f));
     if (added.length) {
-      errors.push(field.forbidden("metadata.finalizers", "no new finalizers can be added if the object is being deleted"));
+      errors.push(
+        field.forbidden(
+          "metadata.finalizers",
+          "no new finalizers can be added if the object is being deleted",
+        ),
+      );
     }
   }
   return errors;

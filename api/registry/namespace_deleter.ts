@@ -77,7 +77,9 @@ export class NamespaceDeleter {
     }
     if (remaining > 0) return false;
     const spec = (ns.spec ?? {}) as Record<string, unknown>;
-    await namespaces.update("", name, { ...ns, spec: { ...spec, finalizers: [] } }, { subresource: "finalize" });
+    await namespaces.update("", name, { ...ns, spec: { ...spec, finalizers: [] } }, {
+      subresource: "finalize",
+    });
     return true;
   }
 }

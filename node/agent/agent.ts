@@ -147,6 +147,13 @@ export class NodeAgent {
         nodeName: this.name,
         containerLog: (ns, pod, c, previous) => this.#containerLog(ns, pod, c, previous),
         execTarget: (ns, pod, c) => this.#execTarget(ns, pod, c),
+        portForwardTarget: (ns, pod) => {
+          const worker = this.#workers.get(`${ns}/${pod}`);
+          if (!worker) {
+            return { code: 404, message: `pod "${pod}" in namespace "${ns}" is not on node ${this.name}` };
+          }
+          return { podIP: worker.podIP, name: pod, uid: worker.pod.metadata?.uid ?? "" };
+        },
         attachTarget: (ns, pod, c) => {
           const worker = this.#workers.get(`${ns}/${pod}`);
           if (!worker) {

@@ -131,6 +131,11 @@ export class PodWorker {
     return this.#sandbox?.ip ?? this.#ctx.hostIP;
   }
 
+  /** The pod's address (its own, or the node's on the host's network). */
+  get podIP(): string {
+    return this.#podIP;
+  }
+
   get podDir(): string {
     const m = this.#pod.metadata!;
     return `${this.#ctx.podsDir}/${m.namespace}_${m.name}_${m.uid}`;

@@ -9,6 +9,10 @@ import { upgradeWithProtocol } from "../../machinery/websocket.ts";
 import type { Client } from "../../machinery/client.ts";
 import { type LogOptions, logStream } from "./logs.ts";
 import { pickProtocol, serveAttach, serveExec } from "./exec.ts";
+import { PORT_FORWARD_PROTOCOL, type PortForwardTarget, servePortForward } from "./portforward.ts";
+
+/** kubectl's name for the protocol, and the API server's (whose WebSocket client refuses a "/"). */
+const PORT_FORWARD_PROTOCOLS = [PORT_FORWARD_PROTOCOL, "spdy-3.1.portforward.kubedeno.io"];
 import type { ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 
 /** What the server asks of the agent. */
@@ -21,6 +25,8 @@ export interface NodeEndpoints {
     container: string,
     previous: boolean,
   ): { path: string; running: () => boolean } | { code: number; message: string };
+  /** Where a port-forward reaches the pod, or a refusal. */
+  portForwardTarget(namespace: string, pod: string): PortForwardTarget | { code: number; message: string };
   /** A running container to attach to, or a refusal. */
   attachTarget(
     namespace: string,
@@ -193,6 +199,23 @@ export function nodeHandler(
         stderr: flag("stderr", "error"),
         tty: flag("tty", "tty"),
       });
+      return response;
+    }
+    const forward = /^\/portforward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (forward) {
+      const [ns, pod] = forward.slice(1).map(decodeURIComponent);
+      const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+      const protocol = PORT_FORWARD_PROTOCOLS.find((p) => offered.includes(p));
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !protocol) {
+        return statusResponse(
+          400,
+          `port-forward needs a WebSocket upgrade with protocol ${PORT_FORWARD_PROTOCOL}`,
+        );
+      }
+      const found = endpoints.portForwardTarget(ns, pod);
+      if ("code" in found) return statusResponse(found.code, found.message);
+      const { socket, response } = upgradeWithProtocol(req, protocol);
+      servePortForward(socket, found);
       return response;
     }
     const attach = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
