@@ -71,9 +71,9 @@ export async function handlePodExec(
     );
   }
   const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  const protocol = (action === "portforward" ? [PORT_FORWARD_PROTOCOL] : PROTOCOLS).find((p) =>
-    offered.includes(p)
-  );
+  // Port-forward: kubectl's SPDY tunnel, or client-node's older channel protocol.
+  const protocol = (action === "portforward" ? [PORT_FORWARD_PROTOCOL, "v4.channel.k8s.io"] : PROTOCOLS)
+    .find((p) => offered.includes(p));
   if (!protocol) throw badRequest(`none of the offered protocols is supported: ${offered.join(", ")}`);
   const query = new URLSearchParams();
   for (const c of q.getAll("command")) query.append("command", c);
@@ -82,7 +82,9 @@ export async function handlePodExec(
   }
   const podPath = `${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   const target = action === "portforward"
-    ? `wss://${host}:${port}/portforward/${podPath}`
+    ? `wss://${host}:${port}/portforward/${podPath}?${new URLSearchParams(
+      q.getAll("ports").map((p) => ["ports", p]),
+    )}`
     : `wss://${host}:${port}/${action}/${podPath}/${encodeURIComponent(container)}?${query}`;
 
   // The node connection is opened before the upgrade: once upgraded, the response must be returned.

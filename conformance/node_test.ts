@@ -6,7 +6,7 @@
  */
 
 import * as https from "node:https";
-import { Writable } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
@@ -344,7 +344,7 @@ if (!hasKubectl()) {
     }
   });
 
-  t("client-node's Exec and Log helpers work against a pod", async () => {
+  t("client-node's Exec, Log and PortForward helpers work against a pod", async () => {
     await podReaches("client", "Running");
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(server.kubeconfig);
@@ -379,6 +379,24 @@ if (!hasKubectl()) {
     const logs = sink();
     await new k8s.Log(kc).log("default", "hello", "hello", logs.stream, { follow: false });
     await until("the log", () => Promise.resolve(logs.text() === "hello\n"));
+    // PortForward speaks the older channel protocol (v4.channel.k8s.io) over one WebSocket.
+    const answer = sink();
+    const input = new PassThrough();
+    const socket = await new k8s.PortForward(kc).portForward(
+      "default",
+      "web",
+      [18080],
+      answer.stream,
+      null,
+      input,
+    );
+    input.write("GET / HTTP/1.0\r\n\r\n");
+    await until(
+      "the page through PortForward",
+      () => Promise.resolve(answer.text().endsWith("\r\n\r\npage\n")),
+    );
+    assert.match(answer.text(), /^HTTP\/1\.[01] 200/);
+    (socket as unknown as { close(): void }).close();
   });
 
   t("exec -it gives a shell on a terminal (driven through tmux)", async () => {

@@ -149,3 +149,75 @@ export function servePortForward(socket: WebSocket, target: PortForwardTarget): 
   };
   socket.onclose = closeAll;
 }
+
+/** The older WebSocket port-forward (client-node): channels 2i (data) and 2i+1 (errors) per port. */
+export const CHANNEL_PORT_FORWARD_PROTOCOL = "v4.channel.k8s.io";
+
+/**
+ * Serves a channel-protocol port-forward over `socket`: each port of the request gets a connection
+ * to the pod; every channel first carries its port (2 bytes, little endian), then the data; the
+ * socket closes when the connections do.
+ */
+export function serveChannelPortForward(socket: WebSocket, target: PortForwardTarget, ports: number[]): void {
+  socket.binaryType = "arraybuffer";
+  const conns: Array<Deno.TcpConn | undefined> = [];
+  const early: Uint8Array[][] = ports.map(() => []);
+  const encoder = new TextEncoder();
+  let open = ports.length;
+  const send = (channel: number, data: Uint8Array) => {
+    if (socket.readyState !== WebSocket.OPEN) return;
+    const out = new Uint8Array(data.length + 1);
+    out[0] = channel;
+    out.set(data, 1);
+    socket.send(out);
+  };
+  const closeAll = () => {
+    for (const c of conns) {
+      try {
+        c?.close();
+      } catch {
+        // closed
+      }
+    }
+  };
+  socket.onopen = () => {
+    ports.forEach(async (port, i) => {
+      const portBytes = Uint8Array.from([port & 255, port >>> 8]);
+      send(2 * i, portBytes);
+      send(2 * i + 1, portBytes);
+      try {
+        const conn = await Deno.connect({ hostname: target.podIP, port });
+        conns[i] = conn;
+        for (const bytes of early[i].splice(0)) await conn.write(bytes).catch(() => {});
+        for await (const chunk of conn.readable) send(2 * i, chunk);
+      } catch (err) {
+        send(
+          2 * i + 1,
+          encoder.encode(
+            `error forwarding port ${port} to pod ${target.name}, uid ${target.uid}: ${
+              (err as Error).message
+            }`,
+          ),
+        );
+      }
+      if (--open === 0 && socket.readyState === WebSocket.OPEN) socket.close(1000);
+    });
+  };
+  socket.onmessage = (e) => {
+    const data = new Uint8Array(e.data as ArrayBuffer);
+    if (data.length === 0) return;
+    if (data[0] === 255) {
+      // v5's close of a channel: the client has nothing more to send on it.
+      const i = data[1] / 2;
+      conns[i]?.closeWrite().catch(() => {});
+      return;
+    }
+    if (data[0] % 2 !== 0) return;
+    const i = data[0] / 2;
+    if (i >= ports.length) return;
+    const bytes = data.subarray(1);
+    if (conns[i]) conns[i]!.write(bytes).catch(() => {});
+    else early[i].push(bytes);
+  };
+  socket.onclose = closeAll;
+}

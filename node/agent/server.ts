@@ -9,10 +9,20 @@ import { upgradeWithProtocol } from "../../machinery/websocket.ts";
 import type { Client } from "../../machinery/client.ts";
 import { type LogOptions, logStream } from "./logs.ts";
 import { pickProtocol, serveAttach, serveExec } from "./exec.ts";
-import { PORT_FORWARD_PROTOCOL, type PortForwardTarget, servePortForward } from "./portforward.ts";
+import {
+  CHANNEL_PORT_FORWARD_PROTOCOL,
+  PORT_FORWARD_PROTOCOL,
+  type PortForwardTarget,
+  serveChannelPortForward,
+  servePortForward,
+} from "./portforward.ts";
 
 /** kubectl's name for the protocol, and the API server's (whose WebSocket client refuses a "/"). */
-const PORT_FORWARD_PROTOCOLS = [PORT_FORWARD_PROTOCOL, "spdy-3.1.portforward.kubedeno.io"];
+const PORT_FORWARD_PROTOCOLS = [
+  PORT_FORWARD_PROTOCOL,
+  "spdy-3.1.portforward.kubedeno.io",
+  CHANNEL_PORT_FORWARD_PROTOCOL,
+];
 import type { ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 
 /** What the server asks of the agent. */
@@ -214,6 +224,14 @@ export function nodeHandler(
       }
       const found = endpoints.portForwardTarget(ns, pod);
       if ("code" in found) return statusResponse(found.code, found.message);
+      if (protocol === CHANNEL_PORT_FORWARD_PROTOCOL) {
+        const ports = url.searchParams.getAll("ports").flatMap((p) => p.split(",")).map(Number)
+          .filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+        if (ports.length === 0) return statusResponse(400, 'query parameter "port" is required');
+        const { socket, response } = upgradeWithProtocol(req, protocol);
+        serveChannelPortForward(socket, found, ports);
+        return response;
+      }
       const { socket, response } = upgradeWithProtocol(req, protocol);
       servePortForward(socket, found);
       return response;
