@@ -236,7 +236,14 @@ export class PodWorker {
       }
     }
     await this.#refreshVolumes();
-    await this.#report(initialized, failedInit);
+    const phase = await this.#report(initialized, failedInit);
+    // A pod that has finished keeps its object and logs but no longer needs its network (as
+    // kubelet stops a finished pod's sandbox).
+    if (
+      (phase === "Succeeded" || phase === "Failed") && ![...this.#containers.values()].some((c) => c.running)
+    ) {
+      await this.#releaseSandbox();
+    }
   }
 
   #record(name: string, init: boolean): ContainerRecord {
@@ -708,7 +715,7 @@ export class PodWorker {
   }
 
   /** Builds the pod's status and sends it when it differs from what was sent last. */
-  async #report(initialized: boolean, failedInit: boolean): Promise<void> {
+  async #report(initialized: boolean, failedInit: boolean): Promise<string> {
     const pod = this.#pod;
     const policy = pod.spec?.restartPolicy ?? "Always";
     const apps = ((pod.spec?.containers ?? []) as Json[]).map((s) => this.#record(s.name, false));
@@ -807,9 +814,10 @@ export class PodWorker {
     if (inits.length) status.initContainerStatuses = inits.map(containerStatus);
     // What would change: transition times and nulls (dropped once stored) aside.
     const text = JSON.stringify(status, (k, v) => (k === "lastTransitionTime" || v === null ? undefined : v));
-    if (text === this.#lastStatus) return;
+    if (text === this.#lastStatus) return phase;
     await this.#ctx.patchStatus(pod, status);
     this.#lastStatus = text;
+    return phase;
   }
 
   /** A container waiting out its back-off shows CrashLoopBackOff, as kubelet reports it. */
