@@ -344,7 +344,7 @@ if (!hasKubectl()) {
     }
   });
 
-  t("client-node's Exec, Log and PortForward helpers work against a pod", async () => {
+  t("client-node's Exec, Log, PortForward and Attach helpers work against pods", async () => {
     await podReaches("client", "Running");
     const kc = new k8s.KubeConfig();
     kc.loadFromFile(server.kubeconfig);
@@ -397,6 +397,32 @@ if (!hasKubectl()) {
     );
     assert.match(answer.text(), /^HTTP\/1\.[01] 200/);
     (socket as unknown as { close(): void }).close();
+    // Attach to a container that reads its stdin.
+    await kubectl([
+      "run",
+      "echoer",
+      "--image=busybox",
+      "--stdin",
+      "--",
+      "sh",
+      "-c",
+      "while read l; do echo got $l; done",
+    ]);
+    await podReaches("echoer", "Running");
+    const echoed = sink();
+    const stdin = new PassThrough();
+    const attached = await new k8s.Attach(kc).attach(
+      "default",
+      "echoer",
+      "echoer",
+      echoed.stream,
+      null,
+      stdin,
+      false,
+    );
+    stdin.write("hello\n");
+    await until("the echo through Attach", () => Promise.resolve(echoed.text() === "got hello\n"));
+    (attached as unknown as { close(): void }).close();
   });
 
   t("exec -it gives a shell on a terminal (driven through tmux)", async () => {
