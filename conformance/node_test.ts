@@ -344,86 +344,102 @@ if (!hasKubectl()) {
     }
   });
 
-  t("client-node's Exec, Log, PortForward and Attach helpers work against pods", async () => {
-    await podReaches("client", "Running");
-    const kc = new k8s.KubeConfig();
-    kc.loadFromFile(server.kubeconfig);
-    const sink = () => {
-      const chunks: string[] = [];
-      return {
-        stream: new Writable({ write: (c, _e, cb) => void (chunks.push(String(c)), cb()) }),
-        text: () => chunks.join(""),
+  t(
+    "client-node's Exec, Log, PortForward, Attach and Cp (from a pod) helpers work against pods",
+    async () => {
+      await podReaches("client", "Running");
+      const kc = new k8s.KubeConfig();
+      kc.loadFromFile(server.kubeconfig);
+      const sink = () => {
+        const chunks: string[] = [];
+        return {
+          stream: new Writable({ write: (c, _e, cb) => void (chunks.push(String(c)), cb()) }),
+          text: () => chunks.join(""),
+        };
       };
-    };
-    const out = sink();
-    const err = sink();
-    const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-      new k8s.Exec(kc).exec(
+      const out = sink();
+      const err = sink();
+      const status = await new Promise<k8s.V1Status>((resolve, reject) => {
+        new k8s.Exec(kc).exec(
+          "default",
+          "client",
+          "client",
+          ["sh", "-c", "echo out; echo err >&2; exit 2"],
+          out.stream,
+          err.stream,
+          null,
+          false,
+          resolve,
+        )
+          .catch(reject);
+      });
+      assert.is(status.status, "Failure");
+      assert.is(status.reason, "NonZeroExitCode");
+      assert.equal(status.details?.causes, [{ reason: "ExitCode", message: "2" }]);
+      assert.is(out.text(), "out\n");
+      assert.is(err.text(), "err\n");
+      const logs = sink();
+      await new k8s.Log(kc).log("default", "hello", "hello", logs.stream, { follow: false });
+      await until("the log", () => Promise.resolve(logs.text() === "hello\n"));
+      // PortForward speaks the older channel protocol (v4.channel.k8s.io) over one WebSocket.
+      const answer = sink();
+      const input = new PassThrough();
+      const socket = await new k8s.PortForward(kc).portForward(
         "default",
-        "client",
-        "client",
-        ["sh", "-c", "echo out; echo err >&2; exit 2"],
-        out.stream,
-        err.stream,
+        "web",
+        [18080],
+        answer.stream,
         null,
+        input,
+      );
+      input.write("GET / HTTP/1.0\r\n\r\n");
+      await until(
+        "the page through PortForward",
+        () => Promise.resolve(answer.text().endsWith("\r\n\r\npage\n")),
+      );
+      assert.match(answer.text(), /^HTTP\/1\.[01] 200/);
+      (socket as unknown as { close(): void }).close();
+      // Attach to a container that reads its stdin.
+      await kubectl([
+        "run",
+        "echoer",
+        "--image=busybox",
+        "--stdin",
+        "--",
+        "sh",
+        "-c",
+        "while read l; do echo got $l; done",
+      ]);
+      await podReaches("echoer", "Running");
+      const echoed = sink();
+      const stdin = new PassThrough();
+      const attached = await new k8s.Attach(kc).attach(
+        "default",
+        "echoer",
+        "echoer",
+        echoed.stream,
+        null,
+        stdin,
         false,
-        resolve,
-      )
-        .catch(reject);
-    });
-    assert.is(status.status, "Failure");
-    assert.is(status.reason, "NonZeroExitCode");
-    assert.equal(status.details?.causes, [{ reason: "ExitCode", message: "2" }]);
-    assert.is(out.text(), "out\n");
-    assert.is(err.text(), "err\n");
-    const logs = sink();
-    await new k8s.Log(kc).log("default", "hello", "hello", logs.stream, { follow: false });
-    await until("the log", () => Promise.resolve(logs.text() === "hello\n"));
-    // PortForward speaks the older channel protocol (v4.channel.k8s.io) over one WebSocket.
-    const answer = sink();
-    const input = new PassThrough();
-    const socket = await new k8s.PortForward(kc).portForward(
-      "default",
-      "web",
-      [18080],
-      answer.stream,
-      null,
-      input,
-    );
-    input.write("GET / HTTP/1.0\r\n\r\n");
-    await until(
-      "the page through PortForward",
-      () => Promise.resolve(answer.text().endsWith("\r\n\r\npage\n")),
-    );
-    assert.match(answer.text(), /^HTTP\/1\.[01] 200/);
-    (socket as unknown as { close(): void }).close();
-    // Attach to a container that reads its stdin.
-    await kubectl([
-      "run",
-      "echoer",
-      "--image=busybox",
-      "--stdin",
-      "--",
-      "sh",
-      "-c",
-      "while read l; do echo got $l; done",
-    ]);
-    await podReaches("echoer", "Running");
-    const echoed = sink();
-    const stdin = new PassThrough();
-    const attached = await new k8s.Attach(kc).attach(
-      "default",
-      "echoer",
-      "echoer",
-      echoed.stream,
-      null,
-      stdin,
-      false,
-    );
-    stdin.write("hello\n");
-    await until("the echo through Attach", () => Promise.resolve(echoed.text() === "got hello\n"));
-    (attached as unknown as { close(): void }).close();
-  });
+      );
+      stdin.write("hello\n");
+      await until("the echo through Attach", () => Promise.resolve(echoed.text() === "got hello\n"));
+      (attached as unknown as { close(): void }).close();
+      // Cp from a pod (tar through exec).
+      const into = await Deno.makeTempDir();
+      try {
+        await kubectl(["exec", "client", "--", "sh", "-c", "echo copied-out > out.txt"]);
+        await new k8s.Cp(kc).cpFromPod("default", "client", "client", "out.txt", into);
+        const copied = await until(
+          "the copied file",
+          () => Deno.readTextFile(`${into}/out.txt`).catch(() => ""),
+        );
+        assert.is(copied, "copied-out\n");
+      } finally {
+        await Deno.remove(into, { recursive: true });
+      }
+    },
+  );
 
   t("exec -it gives a shell on a terminal (driven through tmux)", async () => {
     const hasTmux = await Deno.stat("/usr/bin/tmux").then(() => true, () => false);
