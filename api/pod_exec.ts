@@ -5,7 +5,15 @@
  * side closes. (The node's serving certificate is not verified, as upstream's default.)
  */
 
-import { upgradeWithProtocol } from "../machinery/websocket.ts";
+import {
+  CHANNEL_PORT_FORWARD_PROTOCOL,
+  CHANNEL_PROTOCOLS,
+  NODE_PORT_FORWARD_PROTOCOL,
+  pickProtocol,
+  PORT_FORWARD_PROTOCOL,
+  queryFlag,
+  upgradeWithProtocol,
+} from "../machinery/websocket.ts";
 import WebSocketClient from "ws";
 import { badRequest, StatusError } from "../machinery/status.ts";
 import type { Registry } from "./registry/mod.ts";
@@ -13,12 +21,6 @@ import { logContainer, nodeEndpoint } from "./pod_log.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
-
-const PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
-/** kubectl's port-forward: SPDY/3.1 frames inside the WebSocket. */
-const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
-/** The same, between the API server and its nodes. */
-export const NODE_PORT_FORWARD_PROTOCOL = "spdy-3.1.portforward.kubedeno.io";
 
 /** A minimal view of the `ws` client this relay uses. */
 interface NodeSocket {
@@ -63,23 +65,23 @@ export async function handlePodExec(
     );
   }
   const { host, port } = await nodeEndpoint(registry, pod);
-  if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+  // Port-forward: kubectl's SPDY tunnel, or client-node's older channel protocol.
+  const supported = action === "portforward"
+    ? [PORT_FORWARD_PROTOCOL, CHANNEL_PORT_FORWARD_PROTOCOL]
+    : CHANNEL_PROTOCOLS;
+  const protocol = pickProtocol(req, supported);
+  if (!protocol) {
     throw new StatusError(
       400,
       "BadRequest",
-      "Upgrade request required: this server speaks exec over WebSocket (v5.channel.k8s.io, v4.channel.k8s.io)",
+      `Upgrade request required: this server speaks ${action} over a WebSocket with protocol ${
+        supported.join(" or ")
+      }`,
     );
   }
-  const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  // Port-forward: kubectl's SPDY tunnel, or client-node's older channel protocol.
-  const protocol = (action === "portforward" ? [PORT_FORWARD_PROTOCOL, "v4.channel.k8s.io"] : PROTOCOLS)
-    .find((p) => offered.includes(p));
-  if (!protocol) throw badRequest(`none of the offered protocols is supported: ${offered.join(", ")}`);
   const query = new URLSearchParams();
   for (const c of q.getAll("command")) query.append("command", c);
-  for (const p of ["stdin", "stdout", "stderr", "tty"]) {
-    if (q.get(p) === "true" || q.get(p) === "1") query.set(p, "true");
-  }
+  for (const p of ["stdin", "stdout", "stderr", "tty"]) if (queryFlag(q, p)) query.set(p, "true");
   const podPath = `${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   const target = action === "portforward"
     ? `wss://${host}:${port}/portforward/${podPath}?${new URLSearchParams(

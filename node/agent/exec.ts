@@ -9,19 +9,11 @@
 import type { Attachment, ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 import { StartError } from "../runtime/runtime.ts";
 
-export const EXEC_PROTOCOLS = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
-
 const STDIN = 0;
 const STDOUT = 1;
 const STDERR = 2;
 const ERROR = 3;
 const CLOSE = 255;
-
-/** The channel protocol to answer with, of those the client offered (undefined: none we speak). */
-export function pickProtocol(header: string | null): string | undefined {
-  const offered = (header ?? "").split(",").map((p) => p.trim());
-  return EXEC_PROTOCOLS.find((p) => offered.includes(p));
-}
 
 function frame(channel: number, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(data.length + 1);

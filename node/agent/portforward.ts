@@ -22,8 +22,6 @@ import {
   u32,
 } from "./spdy.ts";
 
-export const PORT_FORWARD_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
-
 interface Stream {
   kind: string;
   port: number;
@@ -149,9 +147,6 @@ export function servePortForward(socket: WebSocket, target: PortForwardTarget): 
   };
   socket.onclose = closeAll;
 }
-
-/** The older WebSocket port-forward (client-node): channels 2i (data) and 2i+1 (errors) per port. */
-export const CHANNEL_PORT_FORWARD_PROTOCOL = "v4.channel.k8s.io";
 
 /**
  * Serves a channel-protocol port-forward over `socket`: each port of the request gets a connection

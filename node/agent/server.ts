@@ -5,24 +5,18 @@
  * SubjectAccessReview for `nodes/proxy` on this node (answers cached for a minute).
  */
 
-import { upgradeWithProtocol } from "../../machinery/websocket.ts";
-import type { Client } from "../../machinery/client.ts";
-import { type LogOptions, logStream } from "./logs.ts";
-import { pickProtocol, serveAttach, serveExec } from "./exec.ts";
 import {
   CHANNEL_PORT_FORWARD_PROTOCOL,
-  PORT_FORWARD_PROTOCOL,
-  type PortForwardTarget,
-  serveChannelPortForward,
-  servePortForward,
-} from "./portforward.ts";
-
-/** kubectl's name for the protocol, and the API server's (whose WebSocket client refuses a "/"). */
-const PORT_FORWARD_PROTOCOLS = [
-  PORT_FORWARD_PROTOCOL,
-  "spdy-3.1.portforward.kubedeno.io",
-  CHANNEL_PORT_FORWARD_PROTOCOL,
-];
+  CHANNEL_PROTOCOLS,
+  pickProtocol,
+  PORT_FORWARD_PROTOCOLS,
+  queryFlag,
+  upgradeWithProtocol,
+} from "../../machinery/websocket.ts";
+import type { Client } from "../../machinery/client.ts";
+import { type LogOptions, logStream } from "./logs.ts";
+import { serveAttach, serveExec } from "./exec.ts";
+import { type PortForwardTarget, serveChannelPortForward, servePortForward } from "./portforward.ts";
 import type { ExecRequest, PodRuntime, RunningContainer } from "../runtime/runtime.ts";
 
 /** What the server asks of the agent. */
@@ -179,86 +173,60 @@ export function nodeHandler(
         headers: { "content-type": "text/plain", "cache-control": "no-cache" },
       });
     }
-    const exec = /^\/exec\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (exec) {
-      const [ns, pod, container] = exec.slice(1).map(decodeURIComponent);
+    // The streaming endpoints: /exec and /attach in the channel protocol, /portforward.
+    const stream = /^\/(exec|attach|portforward)\/([^/]+)\/([^/]+)(?:\/([^/]+))?$/.exec(url.pathname);
+    if (stream) {
+      const [action, ns, pod, container] = [
+        stream[1],
+        ...stream.slice(2).map((p) => p && decodeURIComponent(p)),
+      ];
       const q = url.searchParams;
       const argv = q.getAll("command");
-      if (argv.length === 0) {
+      if (action === "exec" && argv.length === 0) {
         return statusResponse(400, "you must specify at least one command for the container");
       }
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return statusResponse(400, "Upgrade request required");
-      }
-      const protocol = pickProtocol(req.headers.get("sec-websocket-protocol"));
+      const supported = action === "portforward" ? PORT_FORWARD_PROTOCOLS : CHANNEL_PROTOCOLS;
+      const protocol = pickProtocol(req, supported);
       if (!protocol) {
         return statusResponse(
           400,
-          "no supported exec protocol offered (v5.channel.k8s.io, v4.channel.k8s.io)",
+          `${action} needs a WebSocket upgrade with protocol ${supported.join(" or ")}`,
         );
       }
-      const found = endpoints.execTarget(ns, pod, container);
-      if ("code" in found) return statusResponse(found.code, found.message);
-      const flag = (a: string, b: string) =>
-        q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
-      const { socket, response } = upgradeWithProtocol(req, protocol);
-      serveExec(socket, found.runtime, found.target, {
-        argv,
-        stdin: flag("stdin", "input"),
-        stdout: flag("stdout", "output"),
-        stderr: flag("stderr", "error"),
-        tty: flag("tty", "tty"),
-      });
-      return response;
-    }
-    const forward = /^\/portforward\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (forward) {
-      const [ns, pod] = forward.slice(1).map(decodeURIComponent);
-      const offered = (req.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-      const protocol = PORT_FORWARD_PROTOCOLS.find((p) => offered.includes(p));
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !protocol) {
-        return statusResponse(
-          400,
-          `port-forward needs a WebSocket upgrade with protocol ${PORT_FORWARD_PROTOCOL}`,
-        );
-      }
-      const found = endpoints.portForwardTarget(ns, pod);
-      if ("code" in found) return statusResponse(found.code, found.message);
-      if (protocol === CHANNEL_PORT_FORWARD_PROTOCOL) {
-        const ports = url.searchParams.getAll("ports").flatMap((p) => p.split(",")).map(Number)
-          .filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
-        if (ports.length === 0) return statusResponse(400, 'query parameter "port" is required');
+      if (action === "portforward") {
+        const found = endpoints.portForwardTarget(ns, pod);
+        if ("code" in found) return statusResponse(found.code, found.message);
+        if (protocol === CHANNEL_PORT_FORWARD_PROTOCOL) {
+          const ports = q.getAll("ports").flatMap((p) => p.split(",")).map(Number)
+            .filter((p) => Number.isInteger(p) && p > 0 && p < 65536);
+          if (ports.length === 0) return statusResponse(400, 'query parameter "port" is required');
+          const { socket, response } = upgradeWithProtocol(req, protocol);
+          serveChannelPortForward(socket, found, ports);
+          return response;
+        }
         const { socket, response } = upgradeWithProtocol(req, protocol);
-        serveChannelPortForward(socket, found, ports);
+        servePortForward(socket, found);
         return response;
       }
-      const { socket, response } = upgradeWithProtocol(req, protocol);
-      servePortForward(socket, found);
-      return response;
-    }
-    const attach = /^\/attach\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
-    if (attach) {
-      const [ns, pod, container] = attach.slice(1).map(decodeURIComponent);
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return statusResponse(400, "Upgrade request required");
-      }
-      const protocol = pickProtocol(req.headers.get("sec-websocket-protocol"));
-      if (!protocol) {
-        return statusResponse(
-          400,
-          "no supported attach protocol offered (v5.channel.k8s.io, v4.channel.k8s.io)",
-        );
+      if (!container) return statusResponse(404, "the server could not find the requested resource");
+      const streams = {
+        stdin: queryFlag(q, "stdin", "input"),
+        stdout: queryFlag(q, "stdout", "output"),
+        stderr: queryFlag(q, "stderr", "error"),
+      };
+      if (action === "exec") {
+        const found = endpoints.execTarget(ns, pod, container);
+        if ("code" in found) return statusResponse(found.code, found.message);
+        const { socket, response } = upgradeWithProtocol(req, protocol);
+        serveExec(socket, found.runtime, found.target, { argv, ...streams, tty: queryFlag(q, "tty") });
+        return response;
       }
       const found = endpoints.attachTarget(ns, pod, container);
       if ("code" in found) return statusResponse(found.code, found.message);
-      const q = url.searchParams;
-      const flag = (a: string, b: string) =>
-        q.get(a) === "true" || q.get(a) === "1" || q.get(b) === "true" || q.get(b) === "1";
       const { socket, response } = upgradeWithProtocol(req, protocol);
       serveAttach(socket, found.running, {
-        stdin: flag("stdin", "input") && found.stdin,
-        stdout: flag("stdout", "output"),
-        stderr: flag("stderr", "error"),
+        ...streams,
+        stdin: streams.stdin && found.stdin,
         tty: found.tty,
         stdinOnce: found.stdinOnce,
       });
