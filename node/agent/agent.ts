@@ -14,6 +14,7 @@ import { type EventRecorder, EventSink } from "../../controllers/framework/event
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
 import { selfSignedServing } from "../../cli/pki.ts";
 import { NodeLease } from "../lease.ts";
+import { healthyConditions, kubeletLabels } from "../node_object.ts";
 import { ensureHostPackages } from "../host_setup.ts";
 import { ImageCatalog } from "../runtime/images.ts";
 import { ProcessRuntime, stopLeftovers } from "../runtime/process.ts";
@@ -211,28 +212,10 @@ export class NodeAgent {
   #nodeStatus(): Json {
     const f = this.#facts!;
     const now = rfc3339();
-    const condition = (type: string, status: string, reason: string, message: string) => ({
-      type,
-      status,
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-      reason,
-      message,
-    });
     return {
       capacity: f.capacity,
       allocatable: f.allocatable,
-      conditions: [
-        condition(
-          "MemoryPressure",
-          "False",
-          "KubeletHasSufficientMemory",
-          "kubelet has sufficient memory available",
-        ),
-        condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-      ],
+      conditions: healthyConditions(now),
       addresses: f.addresses,
       daemonEndpoints: { kubeletEndpoint: { Port: this.#port } },
       nodeInfo: f.nodeInfo,
@@ -245,14 +228,7 @@ export class NodeAgent {
       kind: "Node",
       metadata: {
         name: this.name,
-        labels: {
-          "kubernetes.io/hostname": this.name,
-          "kubernetes.io/os": "linux",
-          "kubernetes.io/arch": this.#facts!.nodeInfo.architecture,
-          "beta.kubernetes.io/os": "linux",
-          "beta.kubernetes.io/arch": this.#facts!.nodeInfo.architecture,
-          ...this.#options.labels,
-        },
+        labels: { ...kubeletLabels(this.name, this.#facts!.nodeInfo.architecture), ...this.#options.labels },
         annotations: { "node.alpha.kubernetes.io/ttl": "0" },
       },
       spec: {},

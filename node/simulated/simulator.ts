@@ -17,6 +17,7 @@ import { type EventRecorder, EventSink } from "../../controllers/framework/event
 import { Controller } from "../../controllers/framework/controller.ts";
 import { keyOf, splitKey } from "../../controllers/framework/cache.ts";
 import { NodeLease } from "../lease.ts";
+import { healthyConditions, kubeletLabels } from "../node_object.ts";
 import { DEFAULT_STAGES, type Stage, stageFor, statusFor } from "./stages.ts";
 
 type Obj = KubeObject & { spec?: Record<string, unknown>; status?: Record<string, unknown> };
@@ -190,11 +191,7 @@ export class NodeSimulator {
       metadata: {
         name: n.name,
         labels: {
-          "kubernetes.io/hostname": n.name,
-          "kubernetes.io/os": "linux",
-          "kubernetes.io/arch": "amd64",
-          "beta.kubernetes.io/os": "linux",
-          "beta.kubernetes.io/arch": "amd64",
+          ...kubeletLabels(n.name, "amd64"),
           "topology.kubernetes.io/region": "local",
           "topology.kubernetes.io/zone": ZONES[n.index % ZONES.length],
           "node.kubernetes.io/instance-type": "simulated",
@@ -210,28 +207,10 @@ export class NodeSimulator {
 
   #nodeStatus(n: SimNode, now: string): Record<string, unknown> {
     const capacity = this.#options.capacity;
-    const condition = (type: string, status: string, reason: string, message: string) => ({
-      type,
-      status,
-      lastHeartbeatTime: now,
-      lastTransitionTime: now,
-      reason,
-      message,
-    });
     return {
       capacity,
       allocatable: capacity,
-      conditions: [
-        condition(
-          "MemoryPressure",
-          "False",
-          "KubeletHasSufficientMemory",
-          "kubelet has sufficient memory available",
-        ),
-        condition("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-        condition("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        condition("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-      ],
+      conditions: healthyConditions(now),
       addresses: [{ type: "InternalIP", address: n.hostIP }, { type: "Hostname", address: n.name }],
       daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
       nodeInfo: {
