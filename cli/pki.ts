@@ -263,18 +263,25 @@ async function createServing(
     publicKey: keys.publicKey,
     signingKey,
     extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(options.sans.map(toGeneralName)),
+      ...servingExtensions(options.sans),
       await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
   return { certPem: certToPem(cert), keyPem: await privateKeyToPem(keys.privateKey) };
+}
+
+/** What a serving certificate is for, and the names it answers to. */
+function servingExtensions(sans: string[]): x509.Extension[] {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(
+      x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+      true,
+    ),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension(sans.map(toGeneralName)),
+  ];
 }
 
 /**
@@ -295,15 +302,7 @@ export async function selfSignedServing(
     notAfter: new Date(now.getTime() + SERVING_LIFETIME_DAYS * DAY_MS),
     signingAlgorithm: SIGNING_ALGORITHM,
     keys,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
-        true,
-      ),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension(sans.map(toGeneralName)),
-    ],
+    extensions: servingExtensions(sans),
   });
   return { certPem: certToPem(cert), keyPem: await privateKeyToPem(keys.privateKey) };
 }

@@ -22,7 +22,12 @@ export function hasKubectl(path = KUBECTL.dispatcher): boolean {
   }
 }
 
-/** A free TCP port on loopback. */
+/** How many processes on this machine have `marker` in their command line. */
+export async function processesWith(marker: string): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.includes(marker)).length;
+}
+
 /**
  * Polls `check` every 100 ms until it gives something truthy, and returns that; after
  * `timeoutMs` fails naming `what` and the last error `check` threw.

@@ -6,7 +6,7 @@
 
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
+import { hasKubectl, processesWith, type ServerProcess, startServer, until } from "./harness.ts";
 import { V8_FLAGS } from "../cli/v8_flags.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -45,14 +45,6 @@ function startNodeB(): Deno.ChildProcess {
     stderr: "null",
     stdin: "null",
   }).spawn();
-}
-
-async function processesWith(marker: string): Promise<number> {
-  const out = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
-    l.includes(marker) && !l.includes("ps -eo")
-  )
-    .length;
 }
 
 const ready = (node: Json) => node?.status?.conditions?.find((c: Json) => c.type === "Ready")?.status;

@@ -10,7 +10,7 @@ import { PassThrough, Writable } from "node:stream";
 import * as k8s from "@kubernetes/client-node";
 import { suite } from "uvu";
 import * as assert from "uvu/assert";
-import { hasKubectl, type ServerProcess, startServer, until } from "./harness.ts";
+import { hasKubectl, processesWith, type ServerProcess, startServer, until } from "./harness.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -33,10 +33,6 @@ function podReaches(name: string, want: string, timeoutMs = 20_000): Promise<Jso
 }
 
 /** How many processes run with `marker` in their command line. */
-async function processesWith(marker: string): Promise<number> {
-  const out = await new Deno.Command("ps", { args: ["-eo", "args"], stdout: "piped" }).output();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l.includes(marker)).length;
-}
 
 if (!hasKubectl()) {
   console.log("skipping the real node: kubectl is not installed");
